@@ -1,0 +1,3 @@
+from openturk.cli import main
+
+raise SystemExit(main())

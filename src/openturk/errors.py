@@ -1,0 +1,172 @@
+"""One exception tree for everything a client can be told.
+
+Each class knows how it looks on both wires: the JSON API's ``__type`` (and HTTP status) plus
+``TurkErrorCode``, and the legacy XML API's ``Error/Code``.  The service raises these; the protocol
+edges map them to responses in exactly one place each (``protocol.json_api`` and ``protocol.legacy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class OpenTurkError(Exception):
+    """Base of every error that is meant to reach a client."""
+
+    http_status: int = 400
+    wire_type: str = "RequestError"
+    turk_code: str = "AWS.MechanicalTurk.InvalidParameterValue"
+    legacy_code: str = "AWS.MechanicalTurk.InvalidParameterValue"
+    # RequestError/ServiceFault messages carry MTurk's "(epoch-ms)" stamp; AWS-level ones do not.
+    stamped: bool = True
+
+    def __init__(self, message: str, *, data: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data: dict[str, str] = dict(data or {})
+
+
+# --- AWS protocol level (JSON API): bodies are {"__type": ..., "message": ...} ----------------
+
+
+class ProtocolError(OpenTurkError):
+    """Raised before any service is called: the request itself is malformed or unauthenticated."""
+
+    stamped = False
+
+
+class ValidationError(ProtocolError):
+    wire_type = "ValidationException"
+    legacy_code = "AWS.MechanicalTurk.InvalidParameterValue"
+
+
+class SerializationError(ProtocolError):
+    wire_type = "SerializationException"
+    legacy_code = "AWS.MechanicalTurk.InvalidParameterValue"
+
+
+class UnknownOperationError(ProtocolError):
+    wire_type = "UnknownOperationException"
+    legacy_code = "AWS.InvalidOperation"
+
+
+class AuthError(ProtocolError):
+    legacy_code = "AWS.NotAuthorized"
+
+
+class UnrecognizedClientError(AuthError):
+    wire_type = "UnrecognizedClientException"
+
+    def __init__(self, message: str = "The security token included in the request is invalid.") -> None:
+        super().__init__(message)
+
+
+class InvalidSignatureError(AuthError):
+    http_status = 403
+    wire_type = "InvalidSignatureException"
+
+
+class SignatureExpiredError(InvalidSignatureError):
+    legacy_code = "AWS.BadClaimsSupplied"
+
+
+class IncompleteSignatureError(AuthError):
+    wire_type = "IncompleteSignatureException"
+
+
+class MissingAuthenticationTokenError(AuthError):
+    http_status = 403
+    wire_type = "MissingAuthenticationTokenException"
+
+    def __init__(self, message: str = "Missing Authentication Token") -> None:
+        super().__init__(message)
+
+
+# --- MTurk service level: RequestError (400) and ServiceFault (500) ----------------------------
+
+
+class RequestError(OpenTurkError):
+    """The request is well formed but the marketplace refuses it."""
+
+
+class ParameterError(RequestError):
+    turk_code = "ParameterValidationError"
+    legacy_code = "AWS.MechanicalTurk.InvalidParameterValue"
+
+
+class ParameterOutOfRangeError(RequestError):
+    turk_code = "AWS.ParameterOutOfRange"
+    legacy_code = "AWS.ParameterOutOfRange"
+
+
+class NotImplementedYetError(RequestError):
+    turk_code = "AWS.MechanicalTurk.NotImplemented"
+    legacy_code = "AWS.InvalidOperation"
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(
+            f"The operation {operation} is not implemented yet by OpenTurk.",
+            data={"Operation": operation},
+        )
+
+
+class InsufficientFundsError(RequestError):
+    turk_code = "AWS.MechanicalTurk.InsufficientFunds"
+    legacy_code = "AWS.MechanicalTurk.InsufficientFunds"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Requester has insufficient funds in their account to complete this transaction. "
+            "Please visit https://requester.mturk.com/prepayments/new to purchase Prepaid HITs."
+        )
+
+
+class DoesNotExistError(RequestError):
+    """Base for "<Thing> <id> does not exist." (clients match on the words "does not exist")."""
+
+    thing = "Entity"
+    key = "Id"
+
+    def __init__(self, entity_id: str) -> None:
+        super().__init__(f"{self.thing} {entity_id} does not exist.", data={self.key: entity_id})
+
+
+class HITDoesNotExistError(DoesNotExistError):
+    thing, key = "Hit", "HITId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.HITDoesNotExist"
+
+
+class HITTypeDoesNotExistError(DoesNotExistError):
+    thing, key = "HIT type", "HITTypeId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.HITTypeDoesNotExist"
+
+
+class AssignmentDoesNotExistError(DoesNotExistError):
+    thing, key = "Assignment", "AssignmentId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.AssignmentDoesNotExist"
+
+
+class WorkerDoesNotExistError(DoesNotExistError):
+    thing, key = "Worker", "WorkerId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.WorkerDoesNotExist"
+
+
+class RequesterDoesNotExistError(DoesNotExistError):
+    thing, key = "Requester", "AccessKeyId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.RequesterDoesNotExist"
+
+
+class InvalidStateError(RequestError):
+    turk_code = legacy_code = "AWS.MechanicalTurk.InvalidAssignmentState"
+
+
+class InvalidHITStateError(RequestError):
+    turk_code = legacy_code = "AWS.MechanicalTurk.InvalidHITState"
+
+
+class ServiceFault(OpenTurkError):
+    """Our fault, not the caller's: retried by clients, never caused by bad input."""
+
+    http_status = 500
+    wire_type = "ServiceFault"
+    turk_code = legacy_code = "AWS.ServiceUnavailable"

@@ -1,0 +1,76 @@
+"""Everything an operator may tune, in one frozen value built from flags and the environment.
+
+Fees are here and not in code because Amazon has changed them before; the defaults are MTurk's published
+pricing (20% commission, +20% on the reward for HITs with 10 or more assignments, 0.01 minimum).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+DEFAULT_DB_URL = "sqlite:///openturk.sqlite3"
+
+
+def normalize_db_url(url: str) -> str:
+    """A bare path means SQLite; ``postgresql://`` means psycopg 3 (SQLAlchemy would pick psycopg2)."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Fees:
+    reward_rate: Decimal = Decimal("0.20")
+    large_hit_rate: Decimal = Decimal("0.20")
+    large_hit_threshold: int = 10
+    bonus_rate: Decimal = Decimal("0.20")
+    masters_rate: Decimal = Decimal("0.05")
+    minimum_cents: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db_url: str = DEFAULT_DB_URL
+    fees: Fees = field(default_factory=Fees)
+    # How long a UniqueRequestToken is remembered (marketplace clock).
+    token_lifetime: timedelta = timedelta(hours=24)
+    # How far a SigV4 X-Amz-Date may be from the server's wall clock.
+    signature_max_skew: timedelta = timedelta(minutes=5)
+    # The legacy API's Timestamp window (unconfirmed on the real service; 15 minutes).
+    legacy_timestamp_window: timedelta = timedelta(minutes=15)
+    # What a requester created on an empty database starts with, as the sandbox shows.
+    bootstrap_balance_cents: int = 1_000_000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, db_url: str | None = None) -> Settings:
+        env = os.environ if env is None else env
+        fees = Fees(
+            reward_rate=_rate(env, "OPENTURK_REWARD_FEE_RATE", Fees.reward_rate),
+            large_hit_rate=_rate(env, "OPENTURK_LARGE_HIT_FEE_RATE", Fees.large_hit_rate),
+            bonus_rate=_rate(env, "OPENTURK_BONUS_FEE_RATE", Fees.bonus_rate),
+            masters_rate=_rate(env, "OPENTURK_MASTERS_FEE_RATE", Fees.masters_rate),
+        )
+        url = db_url or env.get("OPENTURK_DB") or DEFAULT_DB_URL
+        return cls(db_url=normalize_db_url(url), fees=fees)
+
+    def with_db(self, db_url: str) -> Settings:
+        return replace(self, db_url=normalize_db_url(db_url))
+
+
+def _rate(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        rate = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{name}={raw!r} is not a decimal rate such as 0.20") from None
+    if not Decimal(0) <= rate <= Decimal(1):
+        raise ValueError(f"{name}={raw!r} must be between 0 and 1")
+    return rate
