@@ -50,20 +50,32 @@ def test_a_deposit_is_one_balanced_entry(services: Services) -> None:
 
 def test_overdraft_is_refused_and_moves_nothing(services: Services) -> None:
     created = services.accounts.create_requester("lab", balance_cents=100)
-    with pytest.raises(InsufficientFundsError), services.db.write() as conn:
-        source = ledger.account_id(conn, f"requester:{created.requester.id}")
-        fees = ledger.account_id(conn, "fees")
-        ledger.post(conn, "test", [ledger.Posting(source, fees, 101)], at=NOW, request_id=None)
+
+    def pay_fees(cents: int) -> None:
+        with services.db.write() as conn:
+            source = ledger.account_id(conn, f"requester:{created.requester.id}")
+            fees = ledger.account_id(conn, "fees")
+            ledger.post(conn, "test", [ledger.Posting(source, fees, cents)], at=NOW, request_id=None)
+
+    with pytest.raises(InsufficientFundsError):
+        pay_fees(101)
     assert services.accounts.balance(created.requester.id).available_cents == 100
     assert run_audit(services.db).entries == 1
+    pay_fees(100)
+    assert services.accounts.balance(created.requester.id).available_cents == 0
+    assert run_audit(services.db).ok
 
 
 def test_database_refuses_a_negative_or_one_sided_posting(services: Services) -> None:
     services.accounts.create_requester("lab", balance_cents=100)
     with pytest.raises(sa.exc.IntegrityError), services.db.write() as conn:
-        conn.execute(sa.insert(postings).values(entry_id=1, debit_account_id=1, credit_account_id=2, amount_cents=-5))
+        conn.execute(
+            sa.insert(postings).values(entry_id=1, debit_account_id=1, credit_account_id=2, amount_cents=-5)
+        )
     with pytest.raises(sa.exc.IntegrityError), services.db.write() as conn:
-        conn.execute(sa.insert(postings).values(entry_id=1, debit_account_id=2, credit_account_id=2, amount_cents=5))
+        conn.execute(
+            sa.insert(postings).values(entry_id=1, debit_account_id=2, credit_account_id=2, amount_cents=5)
+        )
 
 
 def test_database_refuses_an_overdraft_even_behind_the_ledgers_back(services: Services) -> None:
@@ -92,6 +104,7 @@ def test_audit_catches_a_cached_total_without_postings(services: Services) -> No
 
 def test_first_requester_is_created_once(services: Services) -> None:
     first = services.accounts.ensure_first_requester("default", 1_000_000)
-    assert first is not None and first.balance_cents == 1_000_000
+    assert first is not None
+    assert first.balance_cents == 1_000_000
     assert services.accounts.ensure_first_requester("default", 1_000_000) is None
     assert len(services.accounts.list_requesters()) == 1

@@ -62,7 +62,7 @@ class UnrecognizedClientError(AuthError):
 
 
 class InvalidSignatureError(AuthError):
-    http_status = 403
+    # AWS's JSON services answer 400 (403 is the S3 and query-API convention).
     wire_type = "InvalidSignatureException"
 
 
@@ -75,10 +75,9 @@ class IncompleteSignatureError(AuthError):
 
 
 class MissingAuthenticationTokenError(AuthError):
-    http_status = 403
     wire_type = "MissingAuthenticationTokenException"
 
-    def __init__(self, message: str = "Missing Authentication Token") -> None:
+    def __init__(self, message: str = "Request is missing Authentication Token") -> None:
         super().__init__(message)
 
 
@@ -164,7 +163,26 @@ class InvalidHITStateError(RequestError):
     turk_code = legacy_code = "AWS.MechanicalTurk.InvalidHITState"
 
 
-class ServiceFault(OpenTurkError):
+class QuestionXMLError(RequestError):
+    """A Question document that is not well-formed or not a valid MTurk question schema."""
+
+    turk_code = legacy_code = "AWS.MechanicalTurk.XMLParseError"
+
+
+class DuplicateRequestError(RequestError):
+    """A UniqueRequestToken seen within its lifetime: nothing is done twice."""
+
+    turk_code = legacy_code = "AWS.MechanicalTurk.DuplicateRequest"
+
+    def __init__(self, token: str, first_request_id: str) -> None:
+        super().__init__(
+            f'The idempotency token "{token}" has already been processed by request {first_request_id}.',
+            data={"UniqueRequestToken": token, "RequestId": first_request_id},
+        )
+        self.first_request_id = first_request_id
+
+
+class ServiceFault(OpenTurkError):  # noqa: N818 - named after the wire error it is
     """Our fault, not the caller's: retried by clients, never caused by bad input."""
 
     http_status = 500

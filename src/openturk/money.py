@@ -18,7 +18,7 @@ class MoneyFormatError(ValueError):
 
 
 def parse_cents(text: str) -> int:
-    """"5" -> 500, "101.42" -> 10142, "0.5" -> 50, "7." -> 700.  Anything else raises MoneyFormatError."""
+    """ "5" -> 500, "101.42" -> 10142, "0.5" -> 50, "7." -> 700.  Anything else raises MoneyFormatError."""
     match = _AMOUNT.fullmatch(text)
     if match is None:
         raise MoneyFormatError(f"{text!r} is not an amount in dollars with at most two decimals")

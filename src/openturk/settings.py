@@ -50,11 +50,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, db_url: str | None = None) -> Settings:
         env = os.environ if env is None else env
+        default = Fees()
         fees = Fees(
-            reward_rate=_rate(env, "OPENTURK_REWARD_FEE_RATE", Fees.reward_rate),
-            large_hit_rate=_rate(env, "OPENTURK_LARGE_HIT_FEE_RATE", Fees.large_hit_rate),
-            bonus_rate=_rate(env, "OPENTURK_BONUS_FEE_RATE", Fees.bonus_rate),
-            masters_rate=_rate(env, "OPENTURK_MASTERS_FEE_RATE", Fees.masters_rate),
+            reward_rate=_rate(env, "OPENTURK_REWARD_FEE_RATE", default.reward_rate),
+            large_hit_rate=_rate(env, "OPENTURK_LARGE_HIT_FEE_RATE", default.large_hit_rate),
+            bonus_rate=_rate(env, "OPENTURK_BONUS_FEE_RATE", default.bonus_rate),
+            masters_rate=_rate(env, "OPENTURK_MASTERS_FEE_RATE", default.masters_rate),
         )
         url = db_url or env.get("OPENTURK_DB") or DEFAULT_DB_URL
         return cls(db_url=normalize_db_url(url), fees=fees)

@@ -82,12 +82,19 @@ class AccountService:
         requester_id = ids.worker_id()  # requester ids share the worker id shape on MTurk
         key, secret = ids.access_key_id(), ids.secret_access_key()
         now = self._clock.now(conn)
-        account = ledger.open_account(conn, requester_account_code(requester_id), "requester", no_overdraft=True)
-        conn.execute(insert(requesters).values(id=requester_id, name=name, account_id=account, created_at=now))
+        account = ledger.open_account(
+            conn, requester_account_code(requester_id), "requester", no_overdraft=True
+        )
+        conn.execute(
+            insert(requesters).values(id=requester_id, name=name, account_id=account, created_at=now)
+        )
         conn.execute(
             insert(credentials).values(
-                access_key_id=key, secret_access_key=secret, requester_id=requester_id,
-                active=True, created_at=now,
+                access_key_id=key,
+                secret_access_key=secret,
+                requester_id=requester_id,
+                active=True,
+                created_at=now,
             )
         )
         if balance_cents:
@@ -158,9 +165,16 @@ class AccountService:
 
     def _deposit(self, conn: Connection, requester_id: str, account: int, cents: int, at: datetime) -> None:
         ledger.post(
-            conn, "deposit",
-            [ledger.Posting(debit_account=ledger.account_id(conn, DEPOSITS), credit_account=account, cents=cents)],
-            at=at, request_id=None, refs=ledger.EntryRefs(requester_id=requester_id),
+            conn,
+            "deposit",
+            [
+                ledger.Posting(
+                    debit_account=ledger.account_id(conn, DEPOSITS), credit_account=account, cents=cents
+                )
+            ],
+            at=at,
+            request_id=None,
+            refs=ledger.EntryRefs(requester_id=requester_id),
         )
 
     @staticmethod

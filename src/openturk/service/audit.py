@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from openturk.storage.db import Database
-from openturk.storage.schema import accounts, journal_entries, postings
+from openturk.storage.schema import accounts, hits, journal_entries, postings
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +32,14 @@ def run_audit(db: Database) -> AuditReport:
         problems += _entries_without_postings(conn)
         recomputed = _recomputed_totals(conn)
         rows = conn.execute(
-            select(accounts.c.id, accounts.c.code, accounts.c.kind, accounts.c.no_overdraft,
-                   accounts.c.debits_posted, accounts.c.credits_posted)
+            select(
+                accounts.c.id,
+                accounts.c.code,
+                accounts.c.kind,
+                accounts.c.no_overdraft,
+                accounts.c.debits_posted,
+                accounts.c.credits_posted,
+            )
         ).all()
         deposited = held = 0
         for row in rows:
@@ -53,11 +59,17 @@ def run_audit(db: Database) -> AuditReport:
                 held += row.credits_posted - row.debits_posted
         if held != deposited:
             problems.append(f"accounts hold {held} cents but {deposited} cents were deposited")
+        problems += _escrow_mismatches(conn)
         entry_count = conn.execute(select(func.count()).select_from(journal_entries)).scalar_one()
         posting_count = conn.execute(select(func.count()).select_from(postings)).scalar_one()
     return AuditReport(
-        ok=not problems, entries=int(entry_count), postings=int(posting_count), accounts=len(rows),
-        total_cents=held, deposited_cents=deposited, problems=tuple(problems),
+        ok=not problems,
+        entries=int(entry_count),
+        postings=int(posting_count),
+        accounts=len(rows),
+        total_cents=held,
+        deposited_cents=deposited,
+        problems=tuple(problems),
     )
 
 
@@ -85,3 +97,30 @@ def _recomputed_totals(conn: Connection) -> dict[int, tuple[int, int]]:
     ):
         totals.setdefault(account, [0, 0])[1] = int(cents)
     return {account: (d, c) for account, (d, c) in totals.items()}
+
+
+def _escrow_mismatches(conn: Connection) -> list[str]:
+    """A HIT's escrow holds the price of exactly its unsettled slots (see service.slots)."""
+    rows = conn.execute(
+        select(
+            hits.c.id,
+            hits.c.reward_cents,
+            hits.c.fee_cents,
+            hits.c.max_assignments,
+            hits.c.num_approved,
+            hits.c.num_rejected,
+            hits.c.num_released,
+            accounts.c.credits_posted,
+            accounts.c.debits_posted,
+        ).join(accounts, accounts.c.id == hits.c.escrow_account_id)
+    )
+    problems = []
+    for r in rows:
+        unsettled = r.max_assignments - r.num_approved - r.num_rejected - r.num_released
+        expected = unsettled * (r.reward_cents + r.fee_cents)
+        held = r.credits_posted - r.debits_posted
+        if held != expected:
+            problems.append(
+                f"HIT {r.id}: escrow holds {held} cents, its {unsettled} open slots need {expected}"
+            )
+    return problems

@@ -42,8 +42,9 @@ class LedgerInvariantError(AssertionError):
 
 def open_account(conn: Connection, code: str, kind: str, *, no_overdraft: bool) -> int:
     result = conn.execute(
-        insert(accounts).values(code=code, kind=kind, no_overdraft=no_overdraft,
-                                debits_posted=0, credits_posted=0)
+        insert(accounts).values(
+            code=code, kind=kind, no_overdraft=no_overdraft, debits_posted=0, credits_posted=0
+        )
     )
     key = result.inserted_primary_key
     assert key is not None
@@ -80,8 +81,14 @@ def post(
             raise LedgerInvariantError(f"bad posting {p}")
     entry = conn.execute(
         insert(journal_entries).values(
-            kind=kind, created_at=at, request_id=request_id, requester_id=refs.requester_id,
-            worker_id=refs.worker_id, hit_id=refs.hit_id, assignment_id=refs.assignment_id, memo=refs.memo,
+            kind=kind,
+            created_at=at,
+            request_id=request_id,
+            requester_id=refs.requester_id,
+            worker_id=refs.worker_id,
+            hit_id=refs.hit_id,
+            assignment_id=refs.assignment_id,
+            memo=refs.memo,
         )
     ).inserted_primary_key
     assert entry is not None
@@ -96,8 +103,12 @@ def post(
     conn.execute(
         insert(postings),
         [
-            {"entry_id": entry_id, "debit_account_id": p.debit_account,
-             "credit_account_id": p.credit_account, "amount_cents": p.cents}
+            {
+                "entry_id": entry_id,
+                "debit_account_id": p.debit_account,
+                "credit_account_id": p.credit_account,
+                "amount_cents": p.cents,
+            }
             for p in entries
         ],
     )

@@ -45,7 +45,7 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not reachable" to a health check
+        except Exception:
             return False
         return True
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from openturk.storage.types import BigIntId, UtcTimestamp
@@ -42,6 +43,8 @@ marketplace = Table(
     # One row: state shared by every process, such as the offset of the marketplace clock.
     Column("id", Integer, primary_key=True),
     Column("clock_offset_us", BigInteger, nullable=False, server_default="0"),
+    # Signs pagination tokens so a client cannot forge a position in another query (migration 0002).
+    Column("token_key", String(64), nullable=False, server_default=""),
     CheckConstraint("id = 1", name="single_row"),
 )
 
@@ -77,9 +80,7 @@ accounts = Table(
     # A credit-normal account that holds someone's money: it may never be debited below zero.
     Column("no_overdraft", Boolean, nullable=False),
     CheckConstraint("debits_posted >= 0 AND credits_posted >= 0", name="posted_not_negative"),
-    CheckConstraint(
-        "kind IN ('requester', 'worker', 'escrow', 'revenue', 'funding')", name="known_kind"
-    ),
+    CheckConstraint("kind IN ('requester', 'worker', 'escrow', 'revenue', 'funding')", name="known_kind"),
     CheckConstraint("NOT no_overdraft OR debits_posted <= credits_posted", name="no_overdraft"),
 )
 
@@ -111,3 +112,127 @@ postings = Table(
 )
 
 Index("ix_journal_entries_created_at_id", journal_entries.c.created_at, journal_entries.c.id)
+
+# --- HITs, assignments and workers (migration 0002) ----------------------------------------------
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("subdivision", String(3), nullable=True),
+    Column("account_id", BigIntId, ForeignKey("accounts.id"), nullable=False, unique=True),
+    Column("created_at", UtcTimestamp, nullable=False),
+)
+
+hit_types = Table(
+    "hit_types",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("requester_id", String(32), ForeignKey("requesters.id"), nullable=False),
+    # Registering the same properties again returns the same HIT type, as on MTurk.
+    Column("fingerprint", String(64), nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("keywords", String(1000), nullable=True),
+    Column("reward_cents", BigInteger, nullable=False),
+    Column("assignment_duration_s", BigInteger, nullable=False),
+    Column("auto_approval_delay_s", BigInteger, nullable=False),
+    # The QualificationRequirements list exactly as the model parsed it, as JSON.
+    Column("qualification_requirements", Text, nullable=False, server_default="[]"),
+    Column("created_at", UtcTimestamp, nullable=False),
+    UniqueConstraint("requester_id", "fingerprint"),
+)
+
+hits = Table(
+    "hits",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("requester_id", String(32), ForeignKey("requesters.id"), nullable=False),
+    Column("hit_type_id", String(64), ForeignKey("hit_types.id"), nullable=False, index=True),
+    Column("hit_group_id", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("requester_annotation", String(255), nullable=True),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("expires_at", UtcTimestamp, nullable=False),
+    Column("max_assignments", Integer, nullable=False),
+    # What one slot costs: the worker's reward and the marketplace's fee, fixed when it is reserved.
+    Column("reward_cents", BigInteger, nullable=False),
+    Column("fee_cents", BigInteger, nullable=False),
+    Column("escrow_account_id", BigIntId, ForeignKey("accounts.id"), nullable=False, unique=True),
+    # Counts kept with every state change, so listing and filtering need no aggregation.
+    Column("num_pending", Integer, nullable=False, server_default="0"),
+    Column("num_submitted", Integer, nullable=False, server_default="0"),
+    Column("num_approved", Integer, nullable=False, server_default="0"),
+    Column("num_rejected", Integer, nullable=False, server_default="0"),
+    # Slots whose reserve went back to the requester because the HIT expired or was deleted unused.
+    Column("num_released", Integer, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),
+    Column("review_status", String(32), nullable=False, server_default="NotReviewed"),
+    Column("reviewing", Boolean, nullable=False, server_default="0"),
+    Column("expiry_settled", Boolean, nullable=False, server_default="0"),
+    CheckConstraint(
+        "num_pending >= 0 AND num_submitted >= 0 AND num_approved >= 0 AND num_rejected >= 0 "
+        "AND num_released >= 0 AND num_pending + num_submitted + num_approved + num_rejected + num_released "
+        "<= max_assignments",
+        name="slots_add_up",
+    ),
+    CheckConstraint("reward_cents >= 0 AND fee_cents >= 0", name="price_not_negative"),
+)
+Index("ix_hits_requester_id_created_at_id", hits.c.requester_id, hits.c.created_at, hits.c.id)
+Index("ix_hits_expiry_settled_expires_at", hits.c.expiry_settled, hits.c.expires_at)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hit_id", String(64), ForeignKey("hits.id"), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False, index=True),
+    Column("requester_id", String(32), ForeignKey("requesters.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("accepted_at", UtcTimestamp, nullable=False),
+    Column("deadline_at", UtcTimestamp, nullable=False),
+    Column("submitted_at", UtcTimestamp, nullable=True),
+    Column("auto_approval_at", UtcTimestamp, nullable=True),
+    Column("approved_at", UtcTimestamp, nullable=True),
+    Column("rejected_at", UtcTimestamp, nullable=True),
+    Column("returned_at", UtcTimestamp, nullable=True),
+    Column("answer", Text, nullable=True),
+    Column("requester_feedback", String(1024), nullable=True),
+    CheckConstraint(
+        "status IN ('Accepted', 'Submitted', 'Approved', 'Rejected', 'Returned', 'Abandoned')",
+        name="known_status",
+    ),
+)
+Index(
+    "ix_assignments_hit_id_submitted_at_id",
+    assignments.c.hit_id,
+    assignments.c.submitted_at,
+    assignments.c.id,
+)
+Index("ix_assignments_status_deadline_at", assignments.c.status, assignments.c.deadline_at)
+Index("ix_assignments_status_auto_approval_at", assignments.c.status, assignments.c.auto_approval_at)
+# A worker holds at most one live assignment per HIT (returned and abandoned ones may be taken again).
+Index(
+    "uq_assignments_live_hit_worker",
+    assignments.c.hit_id,
+    assignments.c.worker_id,
+    unique=True,
+    sqlite_where=assignments.c.status.in_(["Accepted", "Submitted", "Approved", "Rejected"]),
+    postgresql_where=assignments.c.status.in_(["Accepted", "Submitted", "Approved", "Rejected"]),
+)
+
+request_tokens = Table(
+    "request_tokens",
+    metadata,
+    # A UniqueRequestToken, written in the same transaction as what it guards; one live row per token.
+    Column("requester_id", String(32), ForeignKey("requesters.id"), primary_key=True),
+    Column("token", String(64), primary_key=True),
+    Column("operation", String(64), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("expires_at", UtcTimestamp, nullable=False),
+    # What the first call created (a HIT id, a bonus id), so a repeat can point at it.
+    Column("result_id", String(64), nullable=True),
+)

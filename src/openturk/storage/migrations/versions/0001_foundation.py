@@ -82,10 +82,20 @@ def upgrade() -> None:
     op.bulk_insert(
         accounts,
         [
-            {"code": "deposits", "kind": "funding", "debits_posted": 0, "credits_posted": 0,
-             "no_overdraft": False},
-            {"code": "fees", "kind": "revenue", "debits_posted": 0, "credits_posted": 0,
-             "no_overdraft": True},
+            {
+                "code": "deposits",
+                "kind": "funding",
+                "debits_posted": 0,
+                "credits_posted": 0,
+                "no_overdraft": False,
+            },
+            {
+                "code": "fees",
+                "kind": "revenue",
+                "debits_posted": 0,
+                "credits_posted": 0,
+                "no_overdraft": True,
+            },
         ],
     )
 

@@ -1,0 +1,74 @@
+"""Builds the ASGI application: settings -> storage -> services -> protocol and web."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openturk import ids
+from openturk.errors import UnknownOperationError
+from openturk.protocol.json_api import JsonApi, error_response
+from openturk.protocol.legacy_placeholder import legacy_endpoint
+from openturk.protocol.model import load_model
+from openturk.service.services import Services
+from openturk.web.health import healthz_endpoint
+
+
+class RequestIdMiddleware:
+    """Gives every request an id, visible to handlers and sent back as ``x-amzn-RequestId``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ids.request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-amzn-RequestId", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(services: Services) -> ASGIApp:
+    json_api = JsonApi(services, load_model())
+    legacy = legacy_endpoint()
+
+    async def root(request: Request) -> Response:
+        if request.method == "POST" and "x-amz-target" in request.headers:
+            return await json_api(request)
+        return await legacy(request)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        error = UnknownOperationError(f"No API at {request.method} {request.url.path}")
+        error.http_status = status
+        return error_response(error)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", root, methods=["GET", "POST"]),
+            Route("/healthz", healthz_endpoint(services.db), methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: not_found},
+        lifespan=lifespan,
+    )
+    return RequestIdMiddleware(app)

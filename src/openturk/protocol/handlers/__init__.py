@@ -1,0 +1,13 @@
+"""JSON API operation handlers: each parses nothing itself (the model did), calls one service method
+and returns a mapping the model serializes.  No business rule lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from openturk.protocol.handlers import accounts, assignments, hits
+from openturk.protocol.handlers.base import Call, Handler
+
+HANDLERS: Mapping[str, Handler] = {**accounts.HANDLERS, **hits.HANDLERS, **assignments.HANDLERS}
+
+__all__ = ["HANDLERS", "Call", "Handler"]

@@ -1,0 +1,377 @@
+"""HIT types and HITs, from the requester's side: create, read, list, extend, expire, review, delete."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
+
+from openturk import ids
+from openturk.errors import (
+    HITTypeDoesNotExistError,
+    InvalidHITStateError,
+    ParameterError,
+)
+from openturk.service import ledger, request_tokens, slots
+from openturk.service.paging import Page, PageTokens, Position, page_size
+from openturk.service.pricing import slot_price
+from openturk.service.questions import parse_question
+from openturk.service.records import Hit, HitSpec, HitTypeSpec
+from openturk.service.uow import MarketTransactions
+from openturk.settings import Settings
+from openturk.storage.schema import hit_types, hits
+from openturk.storage.types import from_micros, to_micros
+
+# MTurk's documented bounds for the numbers a requester chooses.
+LIMITS = {
+    "AssignmentDurationInSeconds": (30, 31_536_000),
+    "LifetimeInSeconds": (30, 31_536_000),
+    "AutoApprovalDelayInSeconds": (0, 2_592_000),
+    "MaxAssignments": (1, 1_000_000),
+}
+
+
+def check_range(name: str, value: int) -> None:
+    low, high = LIMITS[name]
+    if not low <= value <= high:
+        raise ParameterError(
+            f"The value {value} is not valid for {name}. Valid values are between {low} and {high}.",
+            data={name: str(value)},
+        )
+
+
+class HitService:
+    def __init__(self, tx: MarketTransactions, settings: Settings, tokens: PageTokens) -> None:
+        self._tx = tx
+        self._settings = settings
+        self._tokens = tokens
+
+    # --- HIT types ------------------------------------------------------------------------------
+
+    def create_hit_type(self, requester_id: str, spec: HitTypeSpec) -> str:
+        with self._tx.write() as (conn, now):
+            return self._register_type(conn, requester_id, spec, now)
+
+    def _register_type(self, conn: Connection, requester_id: str, spec: HitTypeSpec, now: datetime) -> str:
+        check_range("AssignmentDurationInSeconds", spec.assignment_duration_s)
+        check_range("AutoApprovalDelayInSeconds", spec.auto_approval_delay_s)
+        requirements = json.dumps(
+            list(spec.qualification_requirements), sort_keys=True, separators=(",", ":")
+        )
+        fingerprint = hashlib.sha256(
+            json.dumps(
+                [
+                    spec.title,
+                    spec.description,
+                    spec.keywords,
+                    spec.reward_cents,
+                    spec.assignment_duration_s,
+                    spec.auto_approval_delay_s,
+                    requirements,
+                ]
+            ).encode()
+        ).hexdigest()
+        existing = conn.execute(
+            select(hit_types.c.id).where(
+                hit_types.c.requester_id == requester_id, hit_types.c.fingerprint == fingerprint
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            return str(existing)
+        type_id = ids.entity_id()
+        conn.execute(
+            insert(hit_types).values(
+                id=type_id,
+                requester_id=requester_id,
+                fingerprint=fingerprint,
+                title=spec.title,
+                description=spec.description,
+                keywords=spec.keywords,
+                reward_cents=spec.reward_cents,
+                assignment_duration_s=spec.assignment_duration_s,
+                auto_approval_delay_s=spec.auto_approval_delay_s,
+                qualification_requirements=requirements,
+                created_at=now,
+            )
+        )
+        return type_id
+
+    def _load_type(self, conn: Connection, requester_id: str, type_id: str) -> Row[Any]:
+        row = conn.execute(
+            select(hit_types).where(hit_types.c.id == type_id, hit_types.c.requester_id == requester_id)
+        ).first()
+        if row is None:
+            raise HITTypeDoesNotExistError(type_id)
+        return row
+
+    # --- HITs -----------------------------------------------------------------------------------
+
+    def create_hit(
+        self, requester_id: str, hit_type: HitTypeSpec | str, spec: HitSpec, *, request_id: str
+    ) -> Hit:
+        """Create a HIT and reserve MaxAssignments x (reward + fee) at once, or create nothing."""
+        check_range("LifetimeInSeconds", spec.lifetime_s)
+        check_range("MaxAssignments", spec.max_assignments)
+        if spec.question is None:
+            raise ParameterError(
+                "Either the Question parameter or the HITLayoutId parameter must be provided."
+            )
+        parse_question(spec.question)
+        with self._tx.write() as (conn, now):
+            if spec.unique_request_token is not None:
+                request_tokens.claim(
+                    conn,
+                    requester_id=requester_id,
+                    token=spec.unique_request_token,
+                    operation="CreateHIT",
+                    request_id=request_id,
+                    now=now,
+                    lifetime=self._settings.token_lifetime,
+                )
+            type_id = (
+                hit_type
+                if isinstance(hit_type, str)
+                else self._register_type(conn, requester_id, hit_type, now)
+            )
+            type_row = self._load_type(conn, requester_id, type_id)
+            price = slot_price(
+                self._settings.fees,
+                type_row.reward_cents,
+                spec.max_assignments,
+                json.loads(type_row.qualification_requirements),
+            )
+            hit_id = ids.entity_id()
+            escrow = ledger.open_account(conn, f"escrow:{hit_id}", "escrow", no_overdraft=True)
+            conn.execute(
+                insert(hits).values(
+                    id=hit_id,
+                    requester_id=requester_id,
+                    hit_type_id=type_id,
+                    hit_group_id=_group_id(type_id),
+                    question=spec.question,
+                    requester_annotation=spec.requester_annotation,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=spec.lifetime_s),
+                    max_assignments=spec.max_assignments,
+                    reward_cents=price.reward_cents,
+                    fee_cents=price.fee_cents,
+                    escrow_account_id=escrow,
+                    status="Assignable",
+                )
+            )
+            slots.reserve(
+                conn, slots.load_hit(conn, hit_id), spec.max_assignments, at=now, request_id=request_id
+            )
+            if spec.unique_request_token is not None:
+                request_tokens.record_result(
+                    conn, requester_id=requester_id, token=spec.unique_request_token, result_id=hit_id
+                )
+            return Hit.from_row(slots.settle(conn, hit_id, now, request_id), type_row, now)
+
+    def get_hit(self, requester_id: str, hit_id: str) -> Hit:
+        with self._tx.read() as (conn, now):
+            return self._hit(conn, slots.load_hit(conn, hit_id, requester_id), now)
+
+    def _hit(self, conn: Connection, row: Row[Any], now: datetime) -> Hit:
+        type_row = conn.execute(select(hit_types).where(hit_types.c.id == row.hit_type_id)).one()
+        return Hit.from_row(row, type_row, now)
+
+    def list_hits(self, requester_id: str, next_token: str | None, max_results: int | None) -> Page[Hit]:
+        return self._page(
+            f"ListHITs:{requester_id}",
+            next_token,
+            max_results,
+            lambda q: q.where(hits.c.requester_id == requester_id, hits.c.status != "Disposed"),
+        )
+
+    def list_reviewable(
+        self,
+        requester_id: str,
+        hit_type_id: str | None,
+        status: str | None,
+        next_token: str | None,
+        max_results: int | None,
+    ) -> Page[Hit]:
+        wanted = status or "Reviewable"
+
+        def where(q: Any) -> Any:
+            q = q.where(hits.c.requester_id == requester_id, hits.c.status == wanted)
+            return q if hit_type_id is None else q.where(hits.c.hit_type_id == hit_type_id)
+
+        return self._page(
+            f"ListReviewableHITs:{requester_id}:{hit_type_id}:{wanted}", next_token, max_results, where
+        )
+
+    def _page(
+        self, scope: str, next_token: str | None, max_results: int | None, where: Callable[[Any], Any]
+    ) -> Page[Hit]:
+        after = self._tokens.decode(scope, next_token)
+        size = page_size(max_results)
+        query = select(hits, hit_types).join(hit_types, hit_types.c.id == hits.c.hit_type_id)
+        query = where(query).order_by(hits.c.created_at, hits.c.id).limit(size)
+        if after is not None:
+            query = query.where(_after(after))
+        with self._tx.read() as (conn, now):
+            rows = conn.execute(query).all()
+            items = tuple(Hit.from_row(r, r, now) for r in rows)
+        if not items:
+            return Page(items, None)
+        last = items[-1]
+        return Page(items, self._tokens.encode(scope, Position(to_micros(last.created_at), last.id)))
+
+    def update_expiration(
+        self, requester_id: str, hit_id: str, expire_at: datetime, *, request_id: str
+    ) -> None:
+        """A time in the past (or 0) expires the HIT now; a later one extends it, reserving again any
+        slots whose money went back to the requester when it expired."""
+        with self._tx.write() as (conn, now):
+            hit = slots.load_hit(conn, hit_id, requester_id)
+            if hit.status == "Disposed":
+                raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+            if expire_at <= now:
+                conn.execute(
+                    update(hits).where(hits.c.id == hit_id).values(expires_at=min(hit.expires_at, now))
+                )
+            else:
+                if hit.num_released:
+                    slots.reserve(conn, hit, hit.num_released, at=now, request_id=request_id)
+                conn.execute(
+                    update(hits)
+                    .where(hits.c.id == hit_id)
+                    .values(expires_at=expire_at, num_released=0, expiry_settled=False)
+                )
+            slots.settle(conn, hit_id, now, request_id)
+
+    def create_additional_assignments(
+        self, requester_id: str, hit_id: str, count: int, token: str | None, *, request_id: str
+    ) -> None:
+        if count < 1:
+            raise ParameterError(
+                f"The value {count} is not valid for NumberOfAdditionalAssignments. It must be at least 1."
+            )
+        with self._tx.write() as (conn, now):
+            if token is not None:
+                request_tokens.claim(
+                    conn,
+                    requester_id=requester_id,
+                    token=token,
+                    operation="CreateAdditionalAssignmentsForHIT",
+                    request_id=request_id,
+                    now=now,
+                    lifetime=self._settings.token_lifetime,
+                )
+            hit = slots.load_hit(conn, hit_id, requester_id)
+            if hit.status == "Disposed":
+                raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+            threshold = self._settings.fees.large_hit_threshold
+            if hit.max_assignments < threshold <= hit.max_assignments + count:
+                raise InvalidHITStateError(
+                    f"HITs created with fewer than {threshold} assignments cannot be extended to have "
+                    f"{threshold} or more assignments.",
+                    data={"HITId": hit_id},
+                )
+            check_range("MaxAssignments", hit.max_assignments + count)
+            slots.reserve(conn, hit, count, at=now, request_id=request_id)
+            conn.execute(
+                update(hits).where(hits.c.id == hit_id).values(max_assignments=hits.c.max_assignments + count)
+            )
+            slots.settle(conn, hit_id, now, request_id)
+
+    def update_review_status(self, requester_id: str, hit_id: str, revert: bool) -> None:
+        with self._tx.write() as (conn, now):
+            hit = slots.load_hit(conn, hit_id, requester_id)
+            needed = "Reviewing" if revert else "Reviewable"
+            if hit.status != needed:
+                raise InvalidHITStateError(
+                    f"This HIT is currently in the state '{hit.status}'.  This operation can be called with "
+                    f"a status of: {needed}",
+                    data={"HITId": hit_id},
+                )
+            conn.execute(update(hits).where(hits.c.id == hit_id).values(reviewing=not revert))
+            slots.settle(conn, hit_id, now)
+
+    def update_hit_type_of_hit(
+        self, requester_id: str, hit_id: str, type_id: str, *, request_id: str
+    ) -> None:
+        """Move a HIT to another of the requester's types; a new reward re-prices every unsettled slot."""
+        with self._tx.write() as (conn, now):
+            hit = slots.load_hit(conn, hit_id, requester_id)
+            if hit.status == "Disposed":
+                raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+            type_row = self._load_type(conn, requester_id, type_id)
+            price = slot_price(
+                self._settings.fees,
+                type_row.reward_cents,
+                hit.max_assignments,
+                json.loads(type_row.qualification_requirements),
+            )
+            unsettled = slots.unsettled_slots(hit)
+            old_unit, new_unit = hit.reward_cents + hit.fee_cents, price.total_cents
+            if unsettled and new_unit > old_unit:
+                slots.reserve(
+                    conn,
+                    hit._replace(reward_cents=new_unit - old_unit, fee_cents=0),
+                    unsettled,
+                    at=now,
+                    request_id=request_id,
+                    kind="hit_reprice",
+                )
+            elif unsettled and new_unit < old_unit:
+                slots.release(
+                    conn,
+                    hit._replace(reward_cents=old_unit - new_unit, fee_cents=0),
+                    unsettled,
+                    at=now,
+                    request_id=request_id,
+                    kind="hit_reprice",
+                )
+            conn.execute(
+                update(hits)
+                .where(hits.c.id == hit_id)
+                .values(
+                    hit_type_id=type_id,
+                    hit_group_id=_group_id(type_id),
+                    reward_cents=price.reward_cents,
+                    fee_cents=price.fee_cents,
+                )
+            )
+            slots.settle(conn, hit_id, now, request_id)
+
+    def delete_hit(self, requester_id: str, hit_id: str, *, request_id: str) -> None:
+        """Only a Reviewable HIT whose submitted assignments are all approved or rejected, as on MTurk."""
+        with self._tx.write() as (conn, now):
+            hit = slots.load_hit(conn, hit_id, requester_id)
+            if hit.status not in ("Reviewable", "Reviewing") or hit.num_submitted:
+                shown = "Reviewable (with every submitted assignment approved or rejected)"
+                raise InvalidHITStateError(
+                    f"This HIT is currently in the state '{hit.status}'.  "
+                    f"This operation can be called with a status of: {shown}",
+                    data={"HITId": hit_id},
+                )
+            unsettled = slots.unsettled_slots(hit)
+            if unsettled:
+                slots.release(conn, hit, unsettled, at=now, request_id=request_id)
+            conn.execute(
+                update(hits)
+                .where(hits.c.id == hit_id)
+                .values(status="Disposed", reviewing=False, num_released=hits.c.num_released + unsettled)
+            )
+
+
+def _after(position: Position) -> Any:
+    return or_(
+        hits.c.created_at > from_micros(position.micros),
+        and_(hits.c.created_at == from_micros(position.micros), hits.c.id > position.id),
+    )
+
+
+def _group_id(type_id: str) -> str:
+    """HITs of one type share a group id, distinct from the type id as on MTurk."""
+    digest = hashlib.sha256(b"group:" + type_id.encode()).digest()
+    return base64.b32encode(digest).decode()[:30]

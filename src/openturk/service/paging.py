@@ -1,0 +1,91 @@
+"""Opaque, tamper-evident NextTokens over keyset positions.
+
+A token names the last row of a page by its ordering key, so the next page starts strictly after it:
+rows added meanwhile never shift or repeat a page, unlike OFFSET.  The token is bound to the query it
+came from (operation, requester, filters) and signed with a key kept in the database, so it cannot be
+forged or replayed against another query.  As some real clients stop only at an empty page while boto3
+stops when NextToken is absent, every non-empty page carries a NextToken and the empty page after the
+last row carries none.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from openturk.errors import ParameterError
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The ordering key of the last row seen: a time in microseconds and an id as tie-breaker."""
+
+    micros: int
+    id: str
+
+
+class PageTokens:
+    def __init__(self, key: str) -> None:
+        self._key = key.encode()
+
+    def encode(self, scope: str, position: Position) -> str:
+        payload = json.dumps([position.micros, position.id], separators=(",", ":")).encode()
+        return _b64(payload) + "." + _b64(self._sign(scope, payload))
+
+    def decode(self, scope: str, token: str | None) -> Position | None:
+        if token is None:
+            return None
+        try:
+            body, signature = token.split(".")
+            payload = _unb64(body)
+            if not hmac.compare_digest(_unb64(signature), self._sign(scope, payload)):
+                raise ValueError("bad signature")
+            micros, last_id = json.loads(payload)
+            if not isinstance(micros, int) or not isinstance(last_id, str):
+                raise ValueError("bad payload")
+        except ValueError:
+            raise ParameterError(
+                "The NextToken is not valid for this request. Use the NextToken returned by the previous "
+                "call with the same parameters.",
+                data={"NextToken": token},
+            ) from None
+        return Position(micros, last_id)
+
+    def _sign(self, scope: str, payload: bytes) -> bytes:
+        return hmac.new(self._key, scope.encode() + b"\x00" + payload, hashlib.sha256).digest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Sequence[T]):
+    items: tuple[T, ...]
+    next_token: str | None
+
+    def __getitem__(self, index: int) -> T:  # type: ignore[override]
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def page_size(max_results: int | None) -> int:
+    return DEFAULT_PAGE_SIZE if max_results is None else max_results
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as error:
+        raise ValueError(str(error)) from None

@@ -1,0 +1,413 @@
+"""The question and answer documents of MTurk, as pure functions.
+
+A HIT's ``Question`` is one of three XML documents, each in the namespace of its schema:
+
+* ``ExternalQuestion`` (2006-07-14): ``ExternalURL`` and ``FrameHeight``.  The real service demands an
+  https URL; OpenTurk also accepts http, because it is run offline against task servers on
+  ``http://localhost``.  Both follow the schema's ``URLType`` pattern ``(http|https)://.*``.
+* ``HTMLQuestion`` (2011-11-11): non-empty ``HTMLContent`` (text, normally a CDATA section) and
+  ``FrameHeight``.  MTurk also checks that the HTML holds a form posting to the submit URL; we do not.
+* ``QuestionForm`` (2017-11-06, or the older 2005-10-01): ``Overview`` and ``Question`` elements in any
+  order, as in the element tables of MTurk's "QuestionForm" API reference.  ``FileUploadAnswer`` and
+  ``Application`` are refused in the 2017-11-06 namespace: MTurk dropped both from that schema on
+  2017-12-12 ("Data Structure Schema Locations"); the 2005-10-01 schema still declares them.
+
+The checks follow the schemas (required and unique children, unknown elements, integers, booleans,
+enumerations) but not the order of sibling elements.  Every document is parsed with ``defusedxml`` and
+refused if it carries a DTD, entity declarations or external references.  Answers are returned as
+MTurk returns ``Assignment.Answer``: a compact ``QuestionFormAnswers`` (2005-10-01) document.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+from xml.sax.saxutils import escape
+
+from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+
+from openturk.errors import ParameterError, QuestionXMLError
+
+_SCHEMAS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
+EXTERNAL_NS = _SCHEMAS + "2006-07-14/ExternalQuestion.xsd"
+HTML_NS = _SCHEMAS + "2011-11-11/HTMLQuestion.xsd"
+FORM_NS = _SCHEMAS + "2017-11-06/QuestionForm.xsd"
+FORM_NS_2005 = _SCHEMAS + "2005-10-01/QuestionForm.xsd"
+ANSWERS_NS = _SCHEMAS + "2005-10-01/QuestionFormAnswers.xsd"
+
+# botocore's mturk 2017-01-17 model, CreateHITRequest.Question: "The XML question data must not be larger
+# than 64 kilobytes (65,535 bytes) in size, including whitespace."  Counted in UTF-8 bytes.
+MAX_QUESTION_BYTES = 65535
+MAX_INT = 2**31 - 1  # the schemas say xs:integer; we keep to what an INTEGER column holds
+MAX_FILE_SIZE = 2_000_000_000  # QuestionForm 2005-10-01: MaxFileSizeType / MinFileSizeType
+STYLE_SUGGESTIONS = frozenset({"radiobutton", "checkbox", "list", "dropdown", "combobox", "multichooser"})
+_CONTENT = frozenset({"Title", "Text", "List", "FormattedContent", "Binary", "EmbeddedBinary"})
+_FREE_TEXT = frozenset({"Constraints", "DefaultText", "NumberOfLinesSuggestion"})
+_ANSWER_VALUES = ("FreeText", "SelectionIdentifier", "OtherSelectionText", "UploadedFileKey")
+
+# MTurk's AWS.MechanicalTurk.XMLParseError message, as the brief quotes it (not found in public sources).
+_PARSE_ERROR = (
+    "There was an error parsing the XML question or answer data in your request.  Please make sure the "
+    "data is well-formed and validates against the appropriate schema. Details: {} (in {})"
+)
+_XML_SPACE = " \t\r\n"
+_INTEGER = re.compile(r"\+?0*([0-9]{1,10})")
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TAG = re.compile(r"<[^>]*>")
+_ROOTS = {
+    "ExternalQuestion": (EXTERNAL_NS,),
+    "HTMLQuestion": (HTML_NS,),
+    "QuestionForm": (FORM_NS, FORM_NS_2005),
+}
+
+
+class QuestionKind(StrEnum):
+    EXTERNAL = "ExternalQuestion"
+    HTML = "HTMLQuestion"
+    FORM = "QuestionForm"
+
+
+@dataclass(frozen=True, slots=True)
+class FormQuestion:
+    identifier: str
+    display_name: str | None
+    required: bool
+    answer_kind: str  # "FreeTextAnswer" | "SelectionAnswer" | "FileUploadAnswer"
+    selections: tuple[tuple[str, str], ...]  # (SelectionIdentifier, text) for SelectionAnswer, else ()
+    text: str  # plain text of QuestionContent, for rendering to a worker
+    allows_other: bool = False  # a SelectionAnswer with an OtherSelection: free text is a valid answer
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    kind: QuestionKind
+    xml: str  # the document exactly as the requester sent it (MTurk echoes it in GetHIT)
+    external_url: str | None = None
+    html_content: str | None = None
+    frame_height: int | None = None
+    form_questions: tuple[FormQuestion, ...] = ()
+
+
+def _fail(detail: str, where: str = "Question") -> QuestionXMLError:
+    return QuestionXMLError(_PARSE_ERROR.format(detail, where), data={"Parameter": where, "Details": detail})
+
+
+def _clip(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
+
+
+def _parse_xml(document: str, where: str) -> Element:
+    text = document.strip(_XML_SPACE + "\ufeff")
+    if not text:
+        raise _fail("The document is empty.", where)
+    try:
+        root: Element = safe_fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        detail = f"DTDs, entity declarations and external references are not allowed ({type(exc).__name__})."
+        raise _fail(detail, where) from None
+    except ParseError as exc:
+        raise _fail(f"The document is not well-formed XML: {exc}.", where) from None
+    except ValueError:  # a lone surrogate: a character no XML document can carry
+        raise _fail("The document contains a character XML cannot carry.", where) from None
+    return root
+
+
+def _children(element: Element, ns: str, allowed: frozenset[str], where: str = "Question") -> list[Element]:
+    parent = _split(element.tag)[1]
+    for child in element:
+        child_ns, name = _split(child.tag)
+        if child_ns != ns or name not in allowed:
+            expected = ", ".join(sorted(allowed))
+            raise _fail(
+                f"Unexpected element '{child.tag}' in '{parent}'; expected one of: {expected}.", where
+            )
+    return list(element)
+
+
+def _opt(kids: list[Element], name: str, parent: str, where: str = "Question") -> Element | None:
+    found = [kid for kid in kids if _split(kid.tag)[1] == name]
+    if len(found) > 1:
+        raise _fail(f"Element '{name}' may appear only once in '{parent}'.", where)
+    return found[0] if found else None
+
+
+def _one(kids: list[Element], name: str, parent: str, where: str = "Question") -> Element:
+    found = _opt(kids, name, parent, where)
+    if found is None:
+        raise _fail(f"Missing required element '{name}' in '{parent}'.", where)
+    return found
+
+
+def _leaf(element: Element, where: str = "Question") -> str:
+    if len(element):
+        name, child = _split(element.tag)[1], _split(element[0].tag)[1]
+        detail = f"Element '{name}' must contain text only, not the element '{child}' (use a CDATA section)."
+        raise _fail(detail, where)
+    return element.text or ""
+
+
+def _integer(element: Element, low: int, high: int) -> int:
+    raw = _leaf(element).strip(_XML_SPACE)
+    match = _INTEGER.fullmatch(raw)
+    if match is None or not low <= int(match.group(1)) <= high:
+        name = _split(element.tag)[1]
+        raise _fail(f"The value '{_clip(raw)}' of element '{name}' is not an integer from {low} to {high}.")
+    return int(match.group(1))
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _formatted_text(element: Element) -> str:
+    """Plain text of a FormattedContent (an XHTML fragment, usually in CDATA), for display only."""
+    markup = "".join(element.itertext())
+    try:
+        fragment: Element = safe_fromstring(f"<div>{markup}</div>", forbid_dtd=True)
+        return _squash(" ".join(fragment.itertext()))
+    except (ParseError, ValueError):  # not well-formed (say, &nbsp;): strip the tags, keep the words
+        return _squash(html.unescape(_TAG.sub(" ", markup)))
+
+
+def _content_text(elements: Iterable[Element]) -> str:
+    pieces: list[str] = []
+    for child in elements:
+        name = _split(child.tag)[1]
+        if name in ("Title", "Text"):
+            pieces.append(_squash("".join(child.itertext())))
+        elif name == "List":
+            pieces.extend(_squash("".join(item.itertext())) for item in child)
+        elif name == "FormattedContent":
+            pieces.append(_formatted_text(child))
+        elif name in ("Binary", "EmbeddedBinary"):
+            pieces.extend(_squash("".join(alt.itertext())) for alt in child if alt.tag.endswith("AltText"))
+    return "\n".join(piece for piece in pieces if piece)
+
+
+def parse_question(document: str) -> Question:
+    """Read and check a Question document; raise QuestionXMLError naming the first problem."""
+    if (size := len(document.encode("utf-8", "surrogatepass"))) > MAX_QUESTION_BYTES:
+        raise _fail(f"The question data is {size} bytes; the limit is {MAX_QUESTION_BYTES} bytes.")
+    root = _parse_xml(document, "Question")
+    ns, name = _split(root.tag)
+    if name not in _ROOTS:
+        raise _fail(
+            f"Unexpected root element '{root.tag}'; "
+            "the Question must be an ExternalQuestion, an HTMLQuestion or a QuestionForm."
+        )
+    if ns not in _ROOTS[name]:
+        found = f"'{ns}'" if ns else "no namespace"
+        raise _fail(f"Element '{name}' must be in the namespace '{_ROOTS[name][0]}', found {found}.")
+    if name == "QuestionForm":
+        return Question(QuestionKind.FORM, document, form_questions=_form(root, ns))
+    if name == "HTMLQuestion":
+        kids = _children(root, ns, frozenset({"HTMLContent", "FrameHeight"}))
+        content = _leaf(_one(kids, "HTMLContent", name)).strip()
+        if not content:
+            raise _fail("Element 'HTMLContent' must not be empty.")
+        height = _integer(_one(kids, "FrameHeight", name), 0, MAX_INT)
+        return Question(QuestionKind.HTML, document, html_content=content, frame_height=height)
+    kids = _children(root, ns, frozenset({"ExternalURL", "FrameHeight"}))
+    url = _leaf(_one(kids, "ExternalURL", name)).strip(_XML_SPACE)
+    _check_url(url)
+    height = _integer(_one(kids, "FrameHeight", name), 0, MAX_INT)
+    return Question(QuestionKind.EXTERNAL, document, external_url=url, frame_height=height)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port >= 0  # .port raises ValueError when out of range
+        valid = url.startswith(("http://", "https://")) and bool(parts.hostname) and port_ok
+    except ValueError:  # a bad port or a broken IPv6 literal
+        valid = False
+    if not valid or re.search(r"[\s\x00-\x1f\x7f]", url):
+        raise _fail(f"The ExternalURL '{_clip(url)}' is not an absolute http or https URL.")
+
+
+def _form(root: Element, ns: str) -> tuple[FormQuestion, ...]:
+    legacy = ns == FORM_NS_2005  # only the 2005-10-01 schema still has Application and FileUploadAnswer
+    content = _CONTENT | {"Application"} if legacy else _CONTENT
+    answers = frozenset({"FreeTextAnswer", "SelectionAnswer"} | ({"FileUploadAnswer"} if legacy else set()))
+    questions: list[FormQuestion] = []
+    for element in _children(root, ns, frozenset({"Overview", "Question"})):
+        if _split(element.tag)[1] == "Overview":
+            _children(element, ns, content)
+            continue
+        question = _form_question(element, ns, content, answers)
+        if any(seen.identifier == question.identifier for seen in questions):
+            raise _fail(f"Duplicate QuestionIdentifier '{_clip(question.identifier)}' in 'QuestionForm'.")
+        questions.append(question)
+    if not questions:
+        raise _fail("Element 'QuestionForm' must contain at least one 'Question'.")
+    return tuple(questions)
+
+
+def _form_question(
+    element: Element, ns: str, content: frozenset[str], answers: frozenset[str]
+) -> FormQuestion:
+    names = {"QuestionIdentifier", "DisplayName", "IsRequired", "QuestionContent", "AnswerSpecification"}
+    kids = _children(element, ns, frozenset(names))
+    identifier = _leaf(_one(kids, "QuestionIdentifier", "Question")).strip(_XML_SPACE)
+    if not identifier:
+        raise _fail("Element 'QuestionIdentifier' must not be empty.")
+    display = _opt(kids, "DisplayName", "Question")
+    display_name = None if display is None else _squash(_leaf(display)) or None
+    required = False
+    if (flag := _opt(kids, "IsRequired", "Question")) is not None:
+        raw = _leaf(flag).strip(_XML_SPACE)
+        if raw not in ("true", "false", "1", "0"):
+            raise _fail(f"The value '{_clip(raw)}' of element 'IsRequired' is not a boolean (true or false).")
+        required = raw in ("true", "1")
+    question_content = _one(kids, "QuestionContent", "Question")
+    _children(question_content, ns, content)
+    spec = _children(_one(kids, "AnswerSpecification", "Question"), ns, answers)
+    if len(spec) != 1:
+        expected = ", ".join(sorted(answers))
+        raise _fail(f"Element 'AnswerSpecification' must contain exactly one of: {expected}.")
+    answer = spec[0]
+    kind = _split(answer.tag)[1]
+    selections: tuple[tuple[str, str], ...] = ()
+    allows_other = False
+    if kind == "SelectionAnswer":
+        selections, allows_other = _selection_answer(answer, ns)
+    elif kind == "FileUploadAnswer":
+        sizes = _children(answer, ns, frozenset({"MinFileSizeInBytes", "MaxFileSizeInBytes"}))
+        low = _integer(_one(sizes, "MinFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
+        if low > _integer(_one(sizes, "MaxFileSizeInBytes", kind), 0, MAX_FILE_SIZE):
+            raise _fail("MinFileSizeInBytes must not be larger than MaxFileSizeInBytes.")
+    else:
+        _children(answer, ns, _FREE_TEXT)
+    text = _content_text(question_content)
+    return FormQuestion(identifier, display_name, required, kind, selections, text, allows_other)
+
+
+def _selection_answer(answer: Element, ns: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    names = frozenset({"MinSelectionCount", "MaxSelectionCount", "StyleSuggestion", "Selections"})
+    kids = _children(answer, ns, names)
+    least = _opt(kids, "MinSelectionCount", "SelectionAnswer")
+    most = _opt(kids, "MaxSelectionCount", "SelectionAnswer")
+    low = 0 if least is None else _integer(least, 0, MAX_INT)
+    if most is not None and _integer(most, 1, MAX_INT) < low:
+        raise _fail("MinSelectionCount must not be larger than MaxSelectionCount.")
+    if (style := _opt(kids, "StyleSuggestion", "SelectionAnswer")) is not None:
+        raw = _leaf(style).strip(_XML_SPACE)
+        if raw not in STYLE_SUGGESTIONS:
+            allowed = ", ".join(sorted(STYLE_SUGGESTIONS))
+            raise _fail(f"The value '{_clip(raw)}' of element 'StyleSuggestion' is not one of: {allowed}.")
+    choices = _one(kids, "Selections", "SelectionAnswer")
+    entries = _children(choices, ns, frozenset({"Selection", "OtherSelection"}))
+    allows_other = _opt(entries, "OtherSelection", "Selections") is not None
+    selections: list[tuple[str, str]] = []
+    for entry in entries:
+        if _split(entry.tag)[1] == "OtherSelection":
+            _children(entry, ns, _FREE_TEXT)
+            continue
+        parts = _children(entry, ns, frozenset({"SelectionIdentifier", "Text", "FormattedContent", "Binary"}))
+        identifier = _leaf(_one(parts, "SelectionIdentifier", "Selection")).strip(_XML_SPACE)
+        if not identifier:
+            raise _fail("Element 'SelectionIdentifier' must not be empty.")
+        if any(identifier == seen for seen, _ in selections):
+            raise _fail(f"Duplicate SelectionIdentifier '{_clip(identifier)}' in 'Selections'.")
+        labels = [part for part in parts if _split(part.tag)[1] != "SelectionIdentifier"]
+        if len(labels) != 1:
+            raise _fail("Element 'Selection' must contain exactly one of: Binary, FormattedContent, Text.")
+        selections.append((identifier, _content_text(labels)))
+    if not selections:
+        raise _fail("Element 'Selections' must contain at least one 'Selection'.")
+    return tuple(selections), allows_other
+
+
+def _xml_text(value: str) -> str:
+    """Escape text for an ASCII XML document; characters XML 1.0 cannot carry become U+FFFD."""
+    clean = _NOT_XML_CHAR.sub("\ufffd", value)
+    return escape(clean, {"\r": "&#13;"}).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def answers_document(answers: Sequence[tuple[str, str]], *, question: Question | None = None) -> str:
+    """QuestionFormAnswers as MTurk returns it in Assignment.Answer: compact, ASCII, in the given order.
+
+    Every answer is ``FreeText``, as for External and HTML questions.  Given the QuestionForm the
+    answers belong to, a SelectionAnswer's values are grouped in one Answer, as MTurk does, as
+    ``SelectionIdentifier`` (or ``OtherSelectionText`` for a value that is no selection).
+    """
+    kinds = {fq.identifier: fq for fq in question.form_questions} if question is not None else {}
+    grouped: dict[str, list[str]] = {}
+    order: list[tuple[str, list[str]]] = []
+    for identifier, value in answers:
+        form_question = kinds.get(identifier)
+        if form_question is None or form_question.answer_kind != "SelectionAnswer":
+            order.append((identifier, [f"<FreeText>{_xml_text(value)}</FreeText>"]))
+            continue
+        if identifier not in grouped:
+            grouped[identifier] = []
+            order.append((identifier, grouped[identifier]))
+        known = any(value == sid for sid, _ in form_question.selections)
+        tag = "SelectionIdentifier" if known else "OtherSelectionText"
+        grouped[identifier].append(f"<{tag}>{_xml_text(value)}</{tag}>")
+    body = "".join(
+        f"<Answer><QuestionIdentifier>{_xml_text(identifier)}</QuestionIdentifier>{''.join(values)}</Answer>"
+        for identifier, values in order
+    )
+    head = f'<?xml version="1.0" encoding="ASCII"?><QuestionFormAnswers xmlns="{ANSWERS_NS}">'
+    return f"{head}{body}</QuestionFormAnswers>"
+
+
+def parse_answers(document: str) -> list[tuple[str, str]]:
+    """(QuestionIdentifier, value) pairs of a QuestionFormAnswers document, one per answer value."""
+    if not document.strip(_XML_SPACE):
+        return []  # the API model: "If the Worker does not provide any answers, ... Answer may be empty."
+    root = _parse_xml(document, "Answer")
+    if (expected := f"{{{ANSWERS_NS}}}QuestionFormAnswers") != root.tag:
+        raise _fail(f"Expected the root element '{expected}', found '{root.tag}'.", "Answer")
+    pairs: list[tuple[str, str]] = []
+    names = frozenset({"QuestionIdentifier", "UploadedFileSizeInBytes", *_ANSWER_VALUES})
+    for answer in _children(root, ANSWERS_NS, frozenset({"Answer"}), "Answer"):
+        kids = _children(answer, ANSWERS_NS, names, "Answer")
+        identifier = _leaf(_one(kids, "QuestionIdentifier", "Answer", "Answer"), "Answer")
+        values = [_leaf(kid, "Answer") for kid in kids if _split(kid.tag)[1] in _ANSWER_VALUES]
+        pairs.extend((identifier, value) for value in values or [""])
+    return pairs
+
+
+def validate_form_answers(question: Question, answers: Sequence[tuple[str, str]]) -> None:
+    """Check a worker's submission against a QuestionForm; External and HTML questions take anything."""
+    if question.kind is not QuestionKind.FORM:
+        return
+    by_identifier = {fq.identifier: fq for fq in question.form_questions}
+    seen: set[str] = set()
+    answered: set[str] = set()
+    for identifier, value in answers:
+        form_question = by_identifier.get(identifier)
+        data = {"QuestionIdentifier": identifier}
+        if form_question is None:
+            message = f"There is no question '{_clip(identifier)}' in this HIT's QuestionForm."
+            raise ParameterError(message, data=data)
+        selection = form_question.answer_kind == "SelectionAnswer"
+        if identifier in seen and not selection:
+            raise ParameterError(f"Question '{_clip(identifier)}' is answered more than once.", data=data)
+        seen.add(identifier)
+        if not value.strip():
+            continue
+        valid = {sid for sid, _ in form_question.selections}
+        if selection and value not in valid and not form_question.allows_other:
+            message = f"'{_clip(value)}' is not a selection of question '{_clip(identifier)}'."
+            raise ParameterError(message, data=data)
+        answered.add(identifier)
+    for form_question in question.form_questions:
+        if form_question.required and form_question.identifier not in answered:
+            message = f"Question '{_clip(form_question.identifier)}' is required and has no answer."
+            raise ParameterError(message, data={"QuestionIdentifier": form_question.identifier})

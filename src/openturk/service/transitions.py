@@ -1,0 +1,191 @@
+"""Assignment state changes, shared by the requester's operations, the worker side and the clock.
+
+    Accepted --submit--> Submitted --approve--> Approved
+       |                     \\--reject---> Rejected --approve(OverrideRejection)--> Approved
+       +--return--> Returned
+       +--deadline passes--> Abandoned
+
+Each function runs inside the caller's transaction, moves the HIT's counts and the money together, and
+leaves the HIT settled (status and expiry releases up to date).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Row
+
+from openturk.errors import AssignmentDoesNotExistError, InvalidStateError
+from openturk.service import slots
+from openturk.storage.schema import assignments, hit_types, hits
+
+VISIBLE_TO_REQUESTER = ("Submitted", "Approved", "Rejected")
+
+
+def load_assignment(conn: Connection, assignment_id: str, requester_id: str | None = None) -> Row[Any]:
+    """An assignment the requester may see: submitted, approved or rejected, on one of its own HITs."""
+    query = select(assignments).where(assignments.c.id == assignment_id).with_for_update()
+    if requester_id is not None:
+        query = query.where(
+            assignments.c.requester_id == requester_id, assignments.c.status.in_(VISIBLE_TO_REQUESTER)
+        )
+    row = conn.execute(query).first()
+    if row is None:
+        raise AssignmentDoesNotExistError(assignment_id)
+    return row
+
+
+def bump(conn: Connection, hit_id: str, **deltas: int) -> None:
+    conn.execute(
+        update(hits)
+        .where(hits.c.id == hit_id)
+        .values({getattr(hits.c, k): getattr(hits.c, k) + v for k, v in deltas.items()})
+    )
+
+
+def _set(conn: Connection, assignment_id: str, **values: Any) -> None:
+    conn.execute(update(assignments).where(assignments.c.id == assignment_id).values(**values))
+
+
+def submit(conn: Connection, a: Row[Any], answer: str, now: datetime, request_id: str | None) -> str:
+    """Record the answer; with AutoApprovalDelayInSeconds 0 the assignment is approved at once."""
+    _require(a, ("Accepted",), "Accepted")
+    if a.deadline_at <= now:
+        abandon(conn, a, now)
+        raise InvalidStateError(f"Assignment {a.id} passed its deadline and was abandoned.")
+    hit = slots.load_hit(conn, a.hit_id)
+    delay = _auto_approval_delay(conn, hit)
+    _set(
+        conn,
+        a.id,
+        status="Submitted",
+        submitted_at=now,
+        answer=answer,
+        auto_approval_at=now + timedelta(seconds=delay),
+    )
+    bump(conn, a.hit_id, num_pending=-1, num_submitted=1)
+    if delay == 0:
+        approve(
+            conn, slots.load_hit(conn, a.hit_id), load_assignment(conn, a.id), now, None, request_id, at=now
+        )
+        return "Approved"
+    slots.settle(conn, a.hit_id, now, request_id)
+    return "Submitted"
+
+
+def return_(conn: Connection, a: Row[Any], now: datetime, request_id: str | None) -> None:
+    _require(a, ("Accepted",), "Accepted")
+    _set(conn, a.id, status="Returned", returned_at=now)
+    bump(conn, a.hit_id, num_pending=-1)
+    slots.settle(conn, a.hit_id, now, request_id)
+
+
+def abandon(conn: Connection, a: Row[Any], now: datetime) -> None:
+    _set(conn, a.id, status="Abandoned", returned_at=a.deadline_at)
+    bump(conn, a.hit_id, num_pending=-1)
+    slots.settle(conn, a.hit_id, now)
+
+
+def approve(
+    conn: Connection,
+    hit: Row[Any],
+    a: Row[Any],
+    now: datetime,
+    feedback: str | None,
+    request_id: str | None,
+    *,
+    override_rejection: bool = False,
+    at: datetime | None = None,
+) -> bool:
+    """Pay the worker; False (and nothing moves) if it was approved already."""
+    if a.status == "Approved":
+        return False
+    if a.status == "Rejected" and not override_rejection:
+        raise InvalidStateError(
+            f"Assignment {a.id} has been rejected; approve it with OverrideRejection=True. "
+            "This operation can be called with a status of: Submitted"
+        )
+    _require(a, ("Submitted", "Rejected"), "Submitted")
+    rejected = a.status == "Rejected"
+    slots.pay_reward(conn, hit, a.id, a.worker_id, at=now, request_id=request_id, reserve_first=rejected)
+    _set(
+        conn,
+        a.id,
+        status="Approved",
+        approved_at=at or now,
+        requester_feedback=feedback if feedback is not None else a.requester_feedback,
+    )
+    if rejected:
+        bump(conn, hit.id, num_rejected=-1, num_approved=1)
+    else:
+        bump(conn, hit.id, num_submitted=-1, num_approved=1)
+    slots.settle(conn, hit.id, now, request_id)
+    return True
+
+
+def reject(
+    conn: Connection, hit: Row[Any], a: Row[Any], now: datetime, feedback: str, request_id: str | None
+) -> None:
+    _require(a, ("Submitted",), "Submitted")
+    slots.release(conn, hit, 1, at=now, request_id=request_id, kind="assignment_refund", assignment_id=a.id)
+    _set(conn, a.id, status="Rejected", rejected_at=now, requester_feedback=feedback)
+    bump(conn, hit.id, num_submitted=-1, num_rejected=1)
+    slots.settle(conn, hit.id, now, request_id)
+
+
+def _require(a: Row[Any], allowed: tuple[str, ...], shown: str) -> None:
+    if a.status not in allowed:
+        raise InvalidStateError(
+            f"This operation can be called with a status of: {shown}",
+            data={"AssignmentId": a.id, "AssignmentStatus": a.status},
+        )
+
+
+def _auto_approval_delay(conn: Connection, hit: Row[Any]) -> int:
+    return int(
+        conn.execute(
+            select(hit_types.c.auto_approval_delay_s).where(hit_types.c.id == hit.hit_type_id)
+        ).scalar_one()
+    )
+
+
+def settle_due(conn: Connection, now: datetime) -> int:
+    """Everything the clock has made due: abandoned assignments, auto-approvals, expired HITs."""
+    done = 0
+    for a in conn.execute(
+        select(assignments).where(assignments.c.status == "Accepted", assignments.c.deadline_at <= now)
+    ).all():
+        abandon(conn, a, now)
+        done += 1
+    for a in conn.execute(
+        select(assignments).where(assignments.c.status == "Submitted", assignments.c.auto_approval_at <= now)
+    ).all():
+        approve(conn, slots.load_hit(conn, a.hit_id), a, now, None, None, at=a.auto_approval_at)
+        done += 1
+    for hit_id in (
+        conn.execute(
+            select(hits.c.id).where(
+                ~hits.c.expiry_settled, hits.c.expires_at <= now, hits.c.status != "Disposed"
+            )
+        )
+        .scalars()
+        .all()
+    ):
+        slots.settle(conn, hit_id, now)
+        done += 1
+    return done
+
+
+def anything_due(conn: Connection, now: datetime) -> bool:
+    checks = (
+        select(assignments.c.id).where(assignments.c.status == "Accepted", assignments.c.deadline_at <= now),
+        select(assignments.c.id).where(
+            assignments.c.status == "Submitted", assignments.c.auto_approval_at <= now
+        ),
+        select(hits.c.id).where(
+            ~hits.c.expiry_settled, hits.c.expires_at <= now, hits.c.status != "Disposed"
+        ),
+    )
+    return any(conn.execute(q.limit(1)).first() is not None for q in checks)

@@ -1,0 +1,165 @@
+"""The worker side: workers, accepting, submitting and returning HITs, and what they have earned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from openturk import ids
+from openturk.errors import InvalidHITStateError, WorkerDoesNotExistError
+from openturk.service import ledger, slots, transitions
+from openturk.service.questions import answers_document, parse_question, validate_form_answers
+from openturk.service.uow import MarketTransactions
+from openturk.storage.schema import assignments, hit_types, journal_entries, postings, workers
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    id: str
+    name: str | None
+    country: str | None
+    subdivision: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    assignment_id: str
+    hit_id: str
+    worker_id: str
+    deadline: datetime
+    question_kind: str
+    external_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    kind: str  # "reward" or "bonus"
+    cents: int
+    assignment_id: str | None
+    hit_id: str | None
+    reason: str | None
+    time: datetime
+
+
+class WorkerService:
+    def __init__(self, tx: MarketTransactions) -> None:
+        self._tx = tx
+
+    def create(
+        self, name: str | None = None, country: str | None = None, subdivision: str | None = None
+    ) -> Worker:
+        worker_id = ids.worker_id()
+        with self._tx.db.write() as conn:
+            now = self._tx.clock.now(conn)
+            account = ledger.open_account(conn, f"worker:{worker_id}", "worker", no_overdraft=True)
+            conn.execute(
+                insert(workers).values(
+                    id=worker_id,
+                    name=name,
+                    country=country,
+                    subdivision=subdivision,
+                    account_id=account,
+                    created_at=now,
+                )
+            )
+        return Worker(worker_id, name, country, subdivision, now)
+
+    def accept(self, hit_id: str, worker_id: str) -> Accepted:
+        with self._tx.write() as (conn, now):
+            self._require_worker(conn, worker_id)
+            hit = slots.load_hit(conn, hit_id)
+            if hit.status != "Assignable":
+                reason = "has expired" if hit.expires_at <= now else "has no assignments available"
+                if hit.status == "Disposed":
+                    reason = "has been deleted"
+                raise InvalidHITStateError(
+                    f"HIT {hit_id} {reason}; it cannot be accepted.",
+                    data={"HITId": hit_id, "HITStatus": hit.status},
+                )
+            hit_type = conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
+            assignment_id = ids.entity_id()
+            deadline = now + timedelta(seconds=hit_type.assignment_duration_s)
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(assignments).values(
+                            id=assignment_id,
+                            hit_id=hit_id,
+                            worker_id=worker_id,
+                            requester_id=hit.requester_id,
+                            status="Accepted",
+                            accepted_at=now,
+                            deadline_at=deadline,
+                        )
+                    )
+            except IntegrityError:
+                raise InvalidHITStateError(
+                    f"Worker {worker_id} has already accepted HIT {hit_id}; a worker may work on a HIT once.",
+                    data={"HITId": hit_id, "WorkerId": worker_id},
+                ) from None
+            transitions.bump(conn, hit_id, num_pending=1)
+            slots.settle(conn, hit_id, now)
+            question = parse_question(hit.question)
+            return Accepted(
+                assignment_id, hit_id, worker_id, deadline, question.kind.value, question.external_url
+            )
+
+    def submit(self, assignment_id: str, answers: Sequence[tuple[str, str]]) -> str:
+        """Store the answers as a QuestionFormAnswers document; returns the new assignment status."""
+        with self._tx.write() as (conn, now):
+            row = transitions.load_assignment(conn, assignment_id)
+            hit = slots.load_hit(conn, row.hit_id)
+            validate_form_answers(parse_question(hit.question), answers)
+            return transitions.submit(conn, row, answers_document(answers), now, None)
+
+    def return_assignment(self, assignment_id: str) -> None:
+        with self._tx.write() as (conn, now):
+            transitions.return_(conn, transitions.load_assignment(conn, assignment_id), now, None)
+
+    def earnings(self, worker_id: str) -> list[Payment]:
+        """Every reward and bonus paid to the worker, oldest first, as MTurk shows a worker."""
+        with self._tx.read() as (conn, _now):
+            account = self._require_worker(conn, worker_id)
+            rows = conn.execute(
+                select(
+                    journal_entries.c.kind,
+                    journal_entries.c.created_at,
+                    journal_entries.c.hit_id,
+                    journal_entries.c.assignment_id,
+                    journal_entries.c.memo,
+                    postings.c.amount_cents,
+                )
+                .join(postings, postings.c.entry_id == journal_entries.c.id)
+                .where(postings.c.credit_account_id == account)
+                .order_by(journal_entries.c.created_at, journal_entries.c.id)
+            ).all()
+        return [
+            Payment(
+                "bonus" if r.kind == "bonus" else "reward",
+                int(r.amount_cents),
+                r.assignment_id,
+                r.hit_id,
+                r.memo if r.kind == "bonus" else None,
+                r.created_at,
+            )
+            for r in rows
+        ]
+
+    def balance(self, worker_id: str) -> int:
+        with self._tx.read() as (conn, _now):
+            return ledger.balance(conn, self._require_worker(conn, worker_id))
+
+    @staticmethod
+    def _require_worker(conn: Connection, worker_id: str) -> int:
+        account = conn.execute(
+            select(workers.c.account_id).where(workers.c.id == worker_id)
+        ).scalar_one_or_none()
+        if account is None:
+            raise WorkerDoesNotExistError(worker_id)
+        return int(account)

@@ -1,0 +1,1 @@
+"""Pages and endpoints that are not the Requester API: health, and (later) the worker side."""
