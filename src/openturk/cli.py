@@ -49,7 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         services.close()
     text = result.pop("_text", None)
     status = int(result.pop("_exit", 0))
-    print(json.dumps(result) if as_json else (text or _human(result)))
+    if as_json:
+        print(json.dumps(result))
+    elif text != "":
+        print(text or _human(result))
     return status
 
 
@@ -137,6 +140,19 @@ def _ledger_audit(services: Services, args: argparse.Namespace) -> dict[str, Any
     }
 
 
+def _ledger_export(services: Services, args: argparse.Namespace) -> dict[str, Any]:
+    from openturk.service.exports import write_csv
+
+    if args.csv in (None, "-"):
+        if getattr(args, "json", False):
+            raise CliError("ledger export --json needs --csv FILE (the rows go to the file)")
+        count = write_csv(services.db, sys.stdout)
+        return {"rows": count, "_text": ""}
+    with open(args.csv, "w", newline="", encoding="utf-8") as out:
+        count = write_csv(services.db, out)
+    return {"rows": count, "file": args.csv, "_text": f"wrote {count} movements to {args.csv}"}
+
+
 # --- parser --------------------------------------------------------------------------------------
 
 
@@ -185,6 +201,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ledger = commands.add_parser("ledger", help="the books").add_subparsers(metavar="ACTION")
     leaf(ledger, "audit", _ledger_audit, "re-add the journal and check every invariant")
+    export = leaf(ledger, "export", _ledger_export, "every money movement as CSV")
+    export.add_argument("--csv", metavar="FILE", help="write to FILE (default: standard output)")
     return parser
 
 

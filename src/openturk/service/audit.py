@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from openturk.storage.db import Database
-from openturk.storage.schema import accounts, hits, journal_entries, postings
+from openturk.storage.schema import (
+    accounts,
+    bonuses,
+    hits,
+    journal_entries,
+    postings,
+    request_tokens,
+    workers,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,7 @@ def run_audit(db: Database) -> AuditReport:
         if held != deposited:
             problems.append(f"accounts hold {held} cents but {deposited} cents were deposited")
         problems += _escrow_mismatches(conn)
+        problems += _bonus_mismatches(conn)
         entry_count = conn.execute(select(func.count()).select_from(journal_entries)).scalar_one()
         posting_count = conn.execute(select(func.count()).select_from(postings)).scalar_one()
     return AuditReport(
@@ -123,4 +132,42 @@ def _escrow_mismatches(conn: Connection) -> list[str]:
             problems.append(
                 f"HIT {r.id}: escrow holds {held} cents, its {unsettled} open slots need {expected}"
             )
+    return problems
+
+
+def _bonus_mismatches(conn: Connection) -> list[str]:
+    """Every bonus has exactly one journal entry of kind bonus that pays exactly it (and its fee), every
+    bonus entry has its bonus row, and every remembered SendBonus token points at a bonus that exists."""
+    problems: list[str] = []
+    paid = (
+        select(
+            bonuses.c.id,
+            bonuses.c.amount_cents,
+            bonuses.c.fee_cents,
+            journal_entries.c.kind,
+            func.sum(postings.c.amount_cents).filter(postings.c.credit_account_id == workers.c.account_id),
+            func.sum(postings.c.amount_cents).filter(postings.c.credit_account_id != workers.c.account_id),
+        )
+        .join(journal_entries, journal_entries.c.id == bonuses.c.entry_id)
+        .join(workers, workers.c.id == bonuses.c.worker_id)
+        .outerjoin(postings, postings.c.entry_id == journal_entries.c.id)
+        .group_by(bonuses.c.id, bonuses.c.amount_cents, bonuses.c.fee_cents, journal_entries.c.kind)
+    )
+    for bonus_id, amount, fee, kind, to_worker, to_fees in conn.execute(paid):
+        if kind != "bonus" or (to_worker or 0) != amount or (to_fees or 0) != fee:
+            problems.append(
+                f"bonus {bonus_id} of {amount}+{fee} cents has a {kind} entry paying {to_worker}+{to_fees}"
+            )
+    orphans = conn.execute(
+        select(journal_entries.c.id)
+        .outerjoin(bonuses, bonuses.c.entry_id == journal_entries.c.id)
+        .where(journal_entries.c.kind == "bonus", bonuses.c.id.is_(None))
+    ).scalars()
+    problems += [f"journal entry {entry} is a bonus without a bonus row" for entry in orphans]
+    dangling = conn.execute(
+        select(request_tokens.c.token)
+        .outerjoin(bonuses, bonuses.c.id == request_tokens.c.result_id)
+        .where(request_tokens.c.operation == "SendBonus", bonuses.c.id.is_(None))
+    ).scalars()
+    problems += [f"request token {token!r} is remembered without its bonus" for token in dangling]
     return problems

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from openturk.service.accounts import AccountService
 from openturk.service.assignments import AssignmentService
+from openturk.service.bonuses import BonusService
 from openturk.service.clock import MarketClock
 from openturk.service.hits import HitService
 from openturk.service.paging import PageTokens
@@ -29,6 +30,7 @@ class Services:
     hits: HitService
     assignments: AssignmentService
     workers: WorkerService
+    bonuses: BonusService
 
     def close(self) -> None:
         self.db.dispose()
@@ -51,4 +53,5 @@ def open_services(settings: Settings) -> Services:
         hits=HitService(tx, settings, tokens),
         assignments=AssignmentService(tx, tokens),
         workers=WorkerService(tx),
+        bonuses=BonusService(tx, settings, tokens),
     )

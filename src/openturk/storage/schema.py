@@ -236,3 +236,28 @@ request_tokens = Table(
     # What the first call created (a HIT id, a bonus id), so a repeat can point at it.
     Column("result_id", String(64), nullable=True),
 )
+
+# --- Bonuses (migration 0003) -----------------------------------------------------------------------
+
+bonuses = Table(
+    "bonuses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("requester_id", String(32), ForeignKey("requesters.id"), nullable=False),
+    Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
+    Column("assignment_id", String(64), ForeignKey("assignments.id"), nullable=False),
+    Column("hit_id", String(64), ForeignKey("hits.id"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("fee_cents", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("granted_at", UtcTimestamp, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("unique_request_token", String(64), nullable=True),
+    # Exactly one journal entry per bonus, and never one entry for two bonuses.
+    Column("entry_id", BigIntId, ForeignKey("journal_entries.id"), nullable=False, unique=True),
+    CheckConstraint("amount_cents > 0 AND fee_cents >= 0", name="positive_amount"),
+)
+# Keyset paging of ListBonusPayments by HIT or by assignment, in grant order.
+Index("ix_bonuses_hit_id_granted_at_id", bonuses.c.hit_id, bonuses.c.granted_at, bonuses.c.id)
+Index("ix_bonuses_assignment_id_granted_at_id", bonuses.c.assignment_id, bonuses.c.granted_at, bonuses.c.id)
+Index("ix_bonuses_worker_id", bonuses.c.worker_id)

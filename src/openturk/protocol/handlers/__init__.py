@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from openturk.protocol.handlers import accounts, assignments, hits
+from openturk.protocol.handlers import accounts, assignments, bonuses, hits
 from openturk.protocol.handlers.base import Call, Handler
 
-HANDLERS: Mapping[str, Handler] = {**accounts.HANDLERS, **hits.HANDLERS, **assignments.HANDLERS}
+HANDLERS: Mapping[str, Handler] = {
+    **accounts.HANDLERS,
+    **hits.HANDLERS,
+    **assignments.HANDLERS,
+    **bonuses.HANDLERS,
+}
 
 __all__ = ["HANDLERS", "Call", "Handler"]

@@ -1,0 +1,208 @@
+"""Bonuses: SendBonus / GrantBonus and ListBonusPayments / GetBonusPayments.
+
+One bonus is one write transaction holding, together or not at all: the UniqueRequestToken claim, the
+journal entry (requester -> worker for the bonus, requester -> marketplace for the fee; the conditional
+debit refuses an overdraft) and the bonus row pointing at that entry.  No crash or race can leave a token
+without its payment or a payment without its token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy.engine import Connection, Row
+
+from openturk import ids
+from openturk.errors import ParameterError
+from openturk.money import format_amount
+from openturk.service import ledger, request_tokens, slots, transitions
+from openturk.service.paging import Page, PageTokens, Position, page_size
+from openturk.service.pricing import bonus_fee
+from openturk.service.uow import MarketTransactions
+from openturk.settings import Settings
+from openturk.storage.schema import bonuses
+from openturk.storage.types import from_micros, to_micros
+
+
+@dataclass(frozen=True, slots=True)
+class Bonus:
+    id: str
+    worker_id: str
+    assignment_id: str
+    hit_id: str
+    amount_cents: int
+    fee_cents: int
+    reason: str
+    granted_at: datetime
+    request_id: str
+
+
+class BonusService:
+    def __init__(self, tx: MarketTransactions, settings: Settings, tokens: PageTokens) -> None:
+        self._tx = tx
+        self._settings = settings
+        self._tokens = tokens
+
+    def send(
+        self,
+        requester_id: str,
+        worker_id: str,
+        assignment_id: str,
+        amount_cents: int,
+        reason: str,
+        token: str | None,
+        *,
+        request_id: str,
+    ) -> Bonus:
+        if amount_cents <= 0:
+            raise ParameterError(
+                "The bonus amount must be at least 0.01.", data={"BonusAmount": format_amount(amount_cents)}
+            )
+        fee = bonus_fee(self._settings.fees, amount_cents)
+        with self._tx.write() as (conn, now):
+            if token is not None:
+                request_tokens.claim(
+                    conn,
+                    requester_id=requester_id,
+                    token=token,
+                    operation="SendBonus",
+                    request_id=request_id,
+                    now=now,
+                    lifetime=self._settings.token_lifetime,
+                )
+            # Submitted, approved or rejected, on one of the caller's HITs; anything else does not exist.
+            assignment = transitions.load_assignment(conn, assignment_id, requester_id)
+            if assignment.worker_id != worker_id:
+                raise ParameterError(
+                    f'The value "{worker_id}" is not valid for the parameter WorkerId.',
+                    data={"WorkerId": worker_id, "AssignmentId": assignment_id},
+                )
+            payer = slots.requester_account(conn, requester_id)
+            postings = [ledger.Posting(payer, slots.worker_account(conn, worker_id), amount_cents)]
+            if fee:
+                postings.append(ledger.Posting(payer, ledger.account_id(conn, slots.FEES_ACCOUNT), fee))
+            entry = ledger.post(
+                conn,
+                "bonus",
+                postings,
+                at=now,
+                request_id=request_id,
+                refs=ledger.EntryRefs(
+                    requester_id=requester_id,
+                    worker_id=worker_id,
+                    hit_id=assignment.hit_id,
+                    assignment_id=assignment_id,
+                    memo=reason,
+                ),
+            )
+            bonus = Bonus(
+                ids.entity_id(),
+                worker_id,
+                assignment_id,
+                assignment.hit_id,
+                amount_cents,
+                fee,
+                reason,
+                now,
+                request_id,
+            )
+            conn.execute(
+                insert(bonuses).values(
+                    id=bonus.id,
+                    requester_id=requester_id,
+                    worker_id=worker_id,
+                    assignment_id=assignment_id,
+                    hit_id=assignment.hit_id,
+                    amount_cents=amount_cents,
+                    fee_cents=fee,
+                    reason=reason,
+                    granted_at=now,
+                    request_id=request_id,
+                    unique_request_token=token,
+                    entry_id=entry,
+                )
+            )
+            if token is not None:
+                request_tokens.record_result(conn, requester_id=requester_id, token=token, result_id=bonus.id)
+            return bonus
+
+    def list_payments(
+        self,
+        requester_id: str,
+        hit_id: str | None,
+        assignment_id: str | None,
+        next_token: str | None,
+        max_results: int | None,
+    ) -> Page[Bonus]:
+        """In grant order; keyset paging on (granted_at, id), indexed per HIT and per assignment."""
+        where, scope = self._filter(requester_id, hit_id, assignment_id)
+        after = self._tokens.decode(scope, next_token)
+        query = (
+            select(bonuses)
+            .where(where)
+            .order_by(bonuses.c.granted_at, bonuses.c.id)
+            .limit(page_size(max_results))
+        )
+        if after is not None:
+            query = query.where(_after(after))
+        with self._tx.read() as (conn, _now):
+            self._check_owner(conn, requester_id, hit_id, assignment_id)
+            items = tuple(_bonus(r) for r in conn.execute(query))
+        if not items:
+            return Page(items, None)
+        last = items[-1]
+        return Page(items, self._tokens.encode(scope, Position(to_micros(last.granted_at), last.id)))
+
+    def count(self, requester_id: str, hit_id: str | None, assignment_id: str | None) -> int:
+        where, _scope = self._filter(requester_id, hit_id, assignment_id)
+        with self._tx.read() as (conn, _now):
+            self._check_owner(conn, requester_id, hit_id, assignment_id)
+            return int(conn.execute(select(func.count()).select_from(bonuses).where(where)).scalar_one())
+
+    @staticmethod
+    def _filter(
+        requester_id: str, hit_id: str | None, assignment_id: str | None
+    ) -> tuple[ColumnElement[bool], str]:
+        if assignment_id is not None:
+            return (
+                and_(bonuses.c.assignment_id == assignment_id, bonuses.c.requester_id == requester_id),
+                f"ListBonusPayments:{requester_id}:A:{assignment_id}",
+            )
+        if hit_id is not None:
+            return (
+                and_(bonuses.c.hit_id == hit_id, bonuses.c.requester_id == requester_id),
+                f"ListBonusPayments:{requester_id}:H:{hit_id}",
+            )
+        raise ParameterError("Either the HITId parameter or the AssignmentId parameter must be specified.")
+
+    @staticmethod
+    def _check_owner(
+        conn: Connection, requester_id: str, hit_id: str | None, assignment_id: str | None
+    ) -> None:
+        """Another requester's HIT or assignment answers as if it did not exist."""
+        if assignment_id is not None:
+            transitions.load_assignment(conn, assignment_id, requester_id)
+        elif hit_id is not None:
+            slots.load_hit(conn, hit_id, requester_id)
+
+
+def _after(position: Position) -> ColumnElement[bool]:
+    at = from_micros(position.micros)
+    return or_(bonuses.c.granted_at > at, and_(bonuses.c.granted_at == at, bonuses.c.id > position.id))
+
+
+def _bonus(r: Row[Any]) -> Bonus:
+    return Bonus(
+        r.id,
+        r.worker_id,
+        r.assignment_id,
+        r.hit_id,
+        int(r.amount_cents),
+        int(r.fee_cents),
+        r.reason,
+        r.granted_at,
+        r.request_id,
+    )
