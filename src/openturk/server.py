@@ -8,7 +8,7 @@ import sys
 import uvicorn
 
 from openturk.app import create_app
-from openturk.money import format_amount
+from openturk.money import formatted_price
 from openturk.service.accounts import NewRequester
 from openturk.service.services import open_services
 from openturk.settings import Settings
@@ -38,7 +38,7 @@ def serve(settings: Settings, *, host: str, port: int, access_log: bool) -> int:
 def welcome(created: NewRequester, endpoint: str) -> str:
     """The first-run banner: the only time this requester's secret is ever shown."""
     return f"""
-No requester existed, so OpenTurk created one with ${format_amount(created.balance_cents)}.
+No requester existed, so OpenTurk created one with {formatted_price(created.balance_cents)}.
 Its secret is shown only now; keep it (more requesters: `openturk requester create NAME`).
 
   AWS_ACCESS_KEY_ID={created.access_key_id}
