@@ -316,20 +316,22 @@ class HitService:
             if unsettled and new_unit > old_unit:
                 slots.reserve(
                     conn,
-                    hit._replace(reward_cents=new_unit - old_unit, fee_cents=0),
+                    hit,
                     unsettled,
                     at=now,
                     request_id=request_id,
                     kind="hit_reprice",
+                    unit_cents=new_unit - old_unit,
                 )
             elif unsettled and new_unit < old_unit:
                 slots.release(
                     conn,
-                    hit._replace(reward_cents=old_unit - new_unit, fee_cents=0),
+                    hit,
                     unsettled,
                     at=now,
                     request_id=request_id,
                     kind="hit_reprice",
+                    unit_cents=old_unit - new_unit,
                 )
             conn.execute(
                 update(hits)

@@ -102,9 +102,11 @@ def reserve(
     at: datetime,
     request_id: str | None,
     kind: str = "hit_reserve",
+    unit_cents: int | None = None,
 ) -> None:
-    """Move ``slots`` times the slot price from the requester into the HIT's escrow (or fail whole)."""
-    cents = slots * (hit.reward_cents + hit.fee_cents)
+    """Move ``slots`` times the slot price (or ``unit_cents``) from the requester into the HIT's escrow,
+    or fail whole."""
+    cents = slots * (hit.reward_cents + hit.fee_cents if unit_cents is None else unit_cents)
     if cents > 0:
         ledger.post(
             conn,
@@ -125,9 +127,10 @@ def release(
     request_id: str | None,
     kind: str = "hit_release",
     assignment_id: str | None = None,
+    unit_cents: int | None = None,
 ) -> None:
-    """Return ``slots`` slot prices from the HIT's escrow to the requester."""
-    cents = slots * (hit.reward_cents + hit.fee_cents)
+    """Return ``slots`` slot prices (or ``unit_cents``) from the HIT's escrow to the requester."""
+    cents = slots * (hit.reward_cents + hit.fee_cents if unit_cents is None else unit_cents)
     if cents > 0:
         ledger.post(
             conn,

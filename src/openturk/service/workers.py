@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from openturk import ids
 from openturk.errors import InvalidHITStateError, WorkerDoesNotExistError
 from openturk.service import ledger, slots, transitions
-from openturk.service.questions import answers_document, parse_question, validate_form_answers
+from openturk.service.questions import Question, answers_document, parse_question, validate_form_answers
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, hit_types, journal_entries, postings, workers
 
@@ -35,6 +35,21 @@ class Accepted:
     deadline: datetime
     question_kind: str
     external_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """What the worker's task page shows for one assignment."""
+
+    assignment_id: str
+    hit_id: str
+    worker_id: str
+    status: str
+    question: Question
+    title: str
+    description: str
+    reward_cents: int
+    deadline: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +89,8 @@ class WorkerService:
         with self._tx.write() as (conn, now):
             self._require_worker(conn, worker_id)
             hit = slots.load_hit(conn, hit_id)
+            if self._holds(conn, hit_id, worker_id):
+                raise self._already_accepted(hit_id, worker_id)
             if hit.status != "Assignable":
                 reason = "has expired" if hit.expires_at <= now else "has no assignments available"
                 if hit.status == "Disposed":
@@ -98,11 +115,8 @@ class WorkerService:
                             deadline_at=deadline,
                         )
                     )
-            except IntegrityError:
-                raise InvalidHITStateError(
-                    f"Worker {worker_id} has already accepted HIT {hit_id}; a worker may work on a HIT once.",
-                    data={"HITId": hit_id, "WorkerId": worker_id},
-                ) from None
+            except IntegrityError:  # a concurrent accept by the same worker won the race
+                raise self._already_accepted(hit_id, worker_id) from None
             transitions.bump(conn, hit_id, num_pending=1)
             slots.settle(conn, hit_id, now)
             question = parse_question(hit.question)
@@ -121,6 +135,24 @@ class WorkerService:
     def return_assignment(self, assignment_id: str) -> None:
         with self._tx.write() as (conn, now):
             transitions.return_(conn, transitions.load_assignment(conn, assignment_id), now, None)
+
+    def task(self, assignment_id: str) -> Task:
+        """An assignment with its HIT's question and terms, as the worker sees them (read only)."""
+        with self._tx.read() as (conn, _now):
+            row = transitions.load_assignment(conn, assignment_id)
+            hit = slots.load_hit(conn, row.hit_id)
+            hit_type = conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
+        return Task(
+            assignment_id=row.id,
+            hit_id=row.hit_id,
+            worker_id=row.worker_id,
+            status=row.status,
+            question=parse_question(hit.question),
+            title=hit_type.title,
+            description=hit_type.description,
+            reward_cents=int(hit.reward_cents),
+            deadline=row.deadline_at,
+        )
 
     def earnings(self, worker_id: str) -> list[Payment]:
         """Every reward and bonus paid to the worker, oldest first, as MTurk shows a worker."""
@@ -154,6 +186,23 @@ class WorkerService:
     def balance(self, worker_id: str) -> int:
         with self._tx.read() as (conn, _now):
             return ledger.balance(conn, self._require_worker(conn, worker_id))
+
+    @staticmethod
+    def _holds(conn: Connection, hit_id: str, worker_id: str) -> bool:
+        live = assignments.c.status.in_(("Accepted", "Submitted", "Approved", "Rejected"))
+        found = conn.execute(
+            select(assignments.c.id).where(
+                assignments.c.hit_id == hit_id, assignments.c.worker_id == worker_id, live
+            )
+        ).first()
+        return found is not None
+
+    @staticmethod
+    def _already_accepted(hit_id: str, worker_id: str) -> InvalidHITStateError:
+        return InvalidHITStateError(
+            f"Worker {worker_id} has already accepted HIT {hit_id}; a worker may work on a HIT once.",
+            data={"HITId": hit_id, "WorkerId": worker_id},
+        )
 
     @staticmethod
     def _require_worker(conn: Connection, worker_id: str) -> int:
