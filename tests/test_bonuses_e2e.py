@@ -135,6 +135,12 @@ def test_refused_bonuses_move_no_money(server: RunningServer) -> None:
             lambda: client.send_bonus(WorkerId=worker, AssignmentId=assignment, BonusAmount="0", Reason="r"),
             "at least 0.01",
         ),
+        "huge": (
+            lambda: client.send_bonus(
+                WorkerId=worker, AssignmentId=assignment, BonusAmount="9" * 30, Reason="r"
+            ),
+            "largest amount",
+        ),
         "no filter": (lambda: client.list_bonus_payments(), "Either the HITId parameter or the AssignmentId"),
     }
     for name, (call, text) in cases.items():

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openturk.money import MoneyFormatError, fee_cents, format_amount, formatted_price, parse_cents
+from openturk.errors import ParameterError
+from openturk.money import MAX_CENTS, MoneyFormatError, fee_cents, format_amount, formatted_price, parse_cents
 
 CURRENCY = re.compile(r"^[0-9]+(\.)?[0-9]{0,2}$")  # the model's CurrencyAmount pattern
 
@@ -28,10 +29,25 @@ def test_parse_cents_refuses_anything_else(text: str) -> None:
 
 @given(st.from_regex(CURRENCY, fullmatch=True))
 def test_parse_agrees_with_decimal_on_every_valid_amount(text: str) -> None:
-    assert parse_cents(text) == int(Decimal(text.rstrip(".") or "0") * 100)
+    with localcontext() as exact:
+        exact.prec = 200
+        expected = int(Decimal(text.rstrip(".") or "0") * 100)
+    if expected > MAX_CENTS:
+        with pytest.raises(MoneyFormatError):
+            parse_cents(text)
+    else:
+        assert parse_cents(text) == expected
 
 
-@given(st.integers(min_value=0, max_value=10**15))
+def test_amounts_beyond_the_maximum_are_refused_as_a_request_error() -> None:
+    assert parse_cents("10000000000") == MAX_CENTS
+    with pytest.raises(ParameterError, match="largest amount"):
+        parse_cents("10000000000.01")
+    with pytest.raises(ParameterError, match="largest amount"):
+        parse_cents("9" * 40)
+
+
+@given(st.integers(min_value=0, max_value=MAX_CENTS))
 def test_format_then_parse_round_trips(cents: int) -> None:
     assert parse_cents(format_amount(cents)) == cents
 

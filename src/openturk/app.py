@@ -19,6 +19,7 @@ from openturk.protocol.legacy_placeholder import legacy_endpoint
 from openturk.protocol.model import load_model
 from openturk.service.services import Services
 from openturk.web.health import healthz_endpoint
+from openturk.web.worker_pages import worker_routes
 
 
 class RequestIdMiddleware:
@@ -67,6 +68,7 @@ def create_app(services: Services) -> ASGIApp:
         routes=[
             Route("/", root, methods=["GET", "POST"]),
             Route("/healthz", healthz_endpoint(services.db), methods=["GET"]),
+            *worker_routes(services.workers),
         ],
         exception_handlers={HTTPException: not_found},
         lifespan=lifespan,

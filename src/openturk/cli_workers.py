@@ -20,8 +20,8 @@ def task_url(external_url: str | None, assignment_id: str, hit_id: str, worker_i
     query = urlencode(
         {"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id, "turkSubmitTo": server}
     )
-    base = external_url or f"{server}/mturk/task"
-    return f"{base}{'&' if '?' in base else '?'}{query}"
+    base, hash_mark, fragment = (external_url or f"{server}/mturk/task").partition("#")
+    return f"{base}{'&' if '?' in base else '?'}{query}{hash_mark}{fragment}"
 
 
 def worker_create(services: Services, args: argparse.Namespace) -> dict[str, Any]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from openturk.errors import ParameterError
+
 _AMOUNT = re.compile(r"^([0-9]+)(?:\.([0-9]{0,2}))?$")
 CENT = Decimal("0.01")
+# Ten billion dollars: far above any real payment, far below what a 64-bit column holds.
+MAX_CENTS = 10**12
 
 
-class MoneyFormatError(ValueError):
-    """A string that is not a dollar amount with at most two decimals."""
+class MoneyFormatError(ParameterError, ValueError):
+    """A string that is not a dollar amount with at most two decimals, or an absurdly large one."""
 
 
 def parse_cents(text: str) -> int:
@@ -23,7 +27,16 @@ def parse_cents(text: str) -> int:
     if match is None:
         raise MoneyFormatError(f"{text!r} is not an amount in dollars with at most two decimals")
     dollars, fraction = match.group(1), (match.group(2) or "")
-    return int(dollars) * 100 + int(fraction.ljust(2, "0"))
+    if len(dollars.lstrip("0")) > 11:
+        raise MoneyFormatError(
+            f"{text!r} is more than the largest amount OpenTurk handles ({MAX_CENTS // 100:,} dollars)"
+        )
+    cents = int(dollars) * 100 + int(fraction.ljust(2, "0"))
+    if cents > MAX_CENTS:
+        raise MoneyFormatError(
+            f"{text!r} is more than the largest amount OpenTurk handles ({MAX_CENTS // 100:,} dollars)"
+        )
+    return cents
 
 
 def format_amount(cents: int) -> str:

@@ -16,14 +16,17 @@ from sqlalchemy.engine import Connection, Row
 
 from openturk.errors import HITDoesNotExistError
 from openturk.service import ledger
+from openturk.storage.db import in_write
 from openturk.storage.schema import hits, requesters, workers
 
 FEES_ACCOUNT = "fees"
 
 
 def load_hit(conn: Connection, hit_id: str, requester_id: str | None = None) -> Row[Any]:
-    """The HIT, locked for the rest of the transaction; another requester's HIT does not exist."""
-    query = select(hits).where(hits.c.id == hit_id).with_for_update()
+    """The HIT (locked for the rest of a write transaction); another requester's HIT does not exist."""
+    query = select(hits).where(hits.c.id == hit_id)
+    if in_write(conn):
+        query = query.with_for_update()
     if requester_id is not None:
         query = query.where(hits.c.requester_id == requester_id)
     row = conn.execute(query).first()

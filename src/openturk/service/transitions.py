@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Row
 
 from openturk.errors import AssignmentDoesNotExistError, InvalidStateError
 from openturk.service import slots
+from openturk.storage.db import in_write
 from openturk.storage.schema import assignments, hit_types, hits
 
 VISIBLE_TO_REQUESTER = ("Submitted", "Approved", "Rejected")
@@ -26,7 +27,9 @@ VISIBLE_TO_REQUESTER = ("Submitted", "Approved", "Rejected")
 
 def load_assignment(conn: Connection, assignment_id: str, requester_id: str | None = None) -> Row[Any]:
     """An assignment the requester may see: submitted, approved or rejected, on one of its own HITs."""
-    query = select(assignments).where(assignments.c.id == assignment_id).with_for_update()
+    query = select(assignments).where(assignments.c.id == assignment_id)
+    if in_write(conn):
+        query = query.with_for_update()
     if requester_id is not None:
         query = query.where(
             assignments.c.requester_id == requester_id, assignments.c.status.in_(VISIBLE_TO_REQUESTER)

@@ -129,8 +129,9 @@ class WorkerService:
         with self._tx.write() as (conn, now):
             row = transitions.load_assignment(conn, assignment_id)
             hit = slots.load_hit(conn, row.hit_id)
-            validate_form_answers(parse_question(hit.question), answers)
-            return transitions.submit(conn, row, answers_document(answers), now, None)
+            question = parse_question(hit.question)
+            validate_form_answers(question, answers)
+            return transitions.submit(conn, row, answers_document(answers, question=question), now, None)
 
     def return_assignment(self, assignment_id: str) -> None:
         with self._tx.write() as (conn, now):

@@ -53,6 +53,11 @@ class Database:
         self.engine.dispose()
 
 
+def in_write(conn: Connection) -> bool:
+    """True inside ``Database.write()``: rows read there may be locked (FOR UPDATE on PostgreSQL)."""
+    return bool(conn.get_execution_options().get(_WRITE))
+
+
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
     engine = create_engine(
         url,

@@ -1,0 +1,340 @@
+"""The worker's pages, server-rendered with no script: what MTurk's worker site does for a HIT.
+
+* ``POST /mturk/externalSubmit``: where ExternalQuestion and HTMLQuestion pages post their form (the
+  ``turkSubmitTo`` parameter is this server).  ``assignmentId`` says which assignment; every other field
+  is an answer, in the order posted.  urlencoded or multipart; file parts are refused for now.
+* ``GET /mturk/task?assignmentId=..``: the task page of an accepted assignment.  An ExternalQuestion is
+  shown in an iframe on its ExternalURL with MTurk's four query parameters; a QuestionForm is rendered
+  as a form; an HTMLQuestion is shown in an iframe on ``/mturk/task/content`` (below).
+* ``GET /mturk/task/content?assignmentId=..&hitId=..&workerId=..&turkSubmitTo=..``: the HTMLContent
+  itself, served like MTurk does, at an address carrying the four parameters so that the usual MTurk
+  script (``turkGetParam('assignmentId')``) works.  So that pages without that script work too, the
+  ``value`` of every input named ``assignmentId`` is filled in on the server, and every form posting to
+  MTurk's externalSubmit (or named ``mturk_form``, as in MTurk's templates) is pointed at this server.
+
+Every string shown is HTML-escaped.  Service errors become small HTML pages: 404 for what does not
+exist, 400 otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Awaitable, Callable
+from html.parser import HTMLParser
+from importlib.resources import files
+from string import Template
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from xml.etree.ElementTree import ParseError
+
+from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from openturk.errors import DoesNotExistError, OpenTurkError
+from openturk.money import formatted_price
+from openturk.service.questions import FormQuestion, QuestionKind
+from openturk.service.workers import Task, WorkerService
+
+SUBMIT_PATH = "/mturk/externalSubmit"
+PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"  # what MTurk passes to a HIT's preview
+_LAYOUT = Template(files("openturk.web").joinpath("templates/worker_page.html").read_text("utf-8"))
+# Our own pages run no script and post only to this server; the requester's HTMLContent gets no CSP.
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-src http: https:; form-action 'self'"
+    ),
+}
+_CONTENT_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+_NOT_SUBMITTED = "Your work was not submitted"
+_CANNOT_SHOW = "This task cannot be shown"
+_STATUS_TEXT = {
+    "Submitted": "You have submitted this assignment; it is waiting for the requester's review.",
+    "Approved": "This assignment was approved and its reward paid.",
+    "Rejected": "The requester rejected this assignment.",
+    "Returned": "You returned this assignment.",
+    "Abandoned": "The time allotted to this assignment ran out before it was submitted.",
+}
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _page(title: str, body: str, status: int = 200, kind: str = "task") -> HTMLResponse:
+    page = _LAYOUT.substitute(title=_e(title), body=body, kind=kind)
+    return HTMLResponse(page, status_code=status, headers=_HEADERS)
+
+
+def _message(title: str, message: str, status: int, kind: str = "error") -> HTMLResponse:
+    return _page(title, f'<h1>{_e(title)}</h1><p class="message">{_e(message)}</p>', status, kind)
+
+
+def _error(title: str, exc: OpenTurkError) -> HTMLResponse:
+    status = 404 if isinstance(exc, DoesNotExistError) else 400
+    body = f'<h1>{_e(title)}</h1><p class="message">{_e(exc.message)}</p>'
+    if (state := exc.data.get("AssignmentStatus")) is not None:
+        body += f"<p>This assignment is {_e(state)}, not Accepted: it can no longer be submitted.</p>"
+    return _page(title, body, status, "error")
+
+
+def _origin(request: Request) -> str:
+    """This server as the browser reached it: the turkSubmitTo of every page we serve."""
+    return str(request.base_url).rstrip("/")
+
+
+def with_mturk_params(url: str, task: Task, submit_to: str) -> str:
+    """``url`` with MTurk's four query parameters appended (before any #fragment)."""
+    base, hash_sign, fragment = url.partition("#")
+    query = urlencode(
+        {
+            "assignmentId": task.assignment_id,
+            "hitId": task.hit_id,
+            "workerId": task.worker_id,
+            "turkSubmitTo": submit_to,
+        }
+    )
+    return f"{base}{'&' if '?' in base else '?'}{query}{hash_sign}{fragment}"
+
+
+# --- HTMLQuestion: fill in assignmentId and point the form at this server ----------------------------
+
+
+def _posts_to_mturk(action: str | None) -> bool:
+    try:
+        path = urlsplit((action or "").strip()).path
+    except ValueError:
+        return False
+    return path.rstrip("/").endswith(SUBMIT_PATH)
+
+
+class _SubmitTags(HTMLParser):
+    """Finds the start tags to rewrite, with their position; script and style bodies are not looked in."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[tuple[int, int], str, str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        is_id_input = tag == "input" and named.get("name") == "assignmentId"
+        is_mturk_form = tag == "form" and (
+            _posts_to_mturk(named.get("action")) or "mturk_form" in (named.get("name"), named.get("id"))
+        )
+        if is_id_input or is_mturk_form:
+            self.found.append((self.getpos(), self.get_starttag_text() or "", tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def _rebuild(tag: str, attrs: list[tuple[str, str | None]], key: str, value: str, raw: str) -> str:
+    pairs = [(k, value if k == key else v) for k, v in attrs]
+    if all(k != key for k, _ in attrs):
+        pairs.append((key, value))
+    text = "".join(f" {k}" if v is None else f' {k}="{_e(v)}"' for k, v in pairs)
+    return f"<{tag}{text}{' /' if raw.rstrip().endswith('/>') else ''}>"
+
+
+def fill_html_content(content: str, assignment_id: str, submit_url: str) -> str:
+    """The HTMLContent with every ``assignmentId`` input's value set and MTurk forms posting to us."""
+    finder = _SubmitTags()
+    finder.feed(content)
+    finder.close()
+    line_starts = [0] + [i + 1 for i, char in enumerate(content) if char == "\n"]
+    pieces: list[str] = []
+    done = 0
+    for (line, column), raw, tag, attrs in finder.found:
+        start = line_starts[line - 1] + column
+        if not raw or start < done or content[start : start + len(raw)] != raw:
+            continue
+        key, value = ("value", assignment_id) if tag == "input" else ("action", submit_url)
+        pieces += [content[done:start], _rebuild(tag, attrs, key, value, raw)]
+        done = start + len(raw)
+    pieces.append(content[done:])
+    return "".join(pieces)
+
+
+# --- QuestionForm: a server-rendered form --------------------------------------------------------------
+
+
+def _local(tag: Any) -> str:
+    return str(tag).rpartition("}")[2]
+
+
+def _selection_hints(document: str) -> dict[str, tuple[str, int]]:
+    """(StyleSuggestion, MaxSelectionCount) per QuestionIdentifier: display hints that the service's
+    FormQuestion does not carry.  The document was checked when the HIT was created."""
+    try:
+        root = safe_fromstring(document.strip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, ValueError, DefusedXmlException):
+        return {}
+    hints: dict[str, tuple[str, int]] = {}
+    wanted = ("QuestionIdentifier", "StyleSuggestion", "MaxSelectionCount")
+    for question in root:
+        if _local(question.tag) != "Question":
+            continue
+        found = {
+            _local(el.tag): (el.text or "").strip() for el in question.iter() if _local(el.tag) in wanted
+        }
+        most = found.get("MaxSelectionCount", "1")
+        hints[found.get("QuestionIdentifier", "")] = (found.get("StyleSuggestion", ""), int(most or 1))
+    return hints
+
+
+def _selection_html(fq: FormQuestion, field_id: str, style: str, most: int) -> str:
+    name, required = _e(fq.identifier), " required" if fq.required else ""
+    choices = [(sid, text or sid) for sid, text in fq.selections]
+    if style in ("dropdown", "list", "combobox"):
+        options = "".join(f'<option value="{_e(sid)}">{_e(text)}</option>' for sid, text in choices)
+        control = (
+            f'<select id="{field_id}" name="{name}"{required}>'
+            f'<option value="">Choose...</option>{options}</select>'
+        )
+    else:
+        several = style in ("checkbox", "multichooser") or (not style and most > 1)
+        kind, required = ("checkbox", "") if several else ("radio", required)
+        control = "".join(
+            f'<label><input type="{kind}" name="{name}" value="{_e(sid)}"{required}> {_e(text)}</label>'
+            for sid, text in choices
+        )
+    if fq.allows_other:
+        control += f'<label>Other: <input type="text" name="{name}"></label>'
+    return control
+
+
+def _form_question_html(fq: FormQuestion, index: int, hint: tuple[str, int]) -> str:
+    field_id = f"q{index}"
+    required = ' <span class="required">(required)</span>' if fq.required else ""
+    text = "".join(f"<p>{_e(line)}</p>" for line in fq.text.split("\n") if line)
+    if fq.answer_kind == "FreeTextAnswer":
+        attrs = " required" if fq.required else ""
+        control = f'<textarea id="{field_id}" name="{_e(fq.identifier)}" rows="3"{attrs}></textarea>'
+    elif fq.answer_kind == "SelectionAnswer":
+        control = _selection_html(fq, field_id, *hint)
+    else:
+        control = '<p class="message">File upload answers are not supported yet.</p>'
+    legend = _e(fq.display_name or fq.identifier)
+    return f"<fieldset><legend>{legend}{required}</legend>{text}{control}</fieldset>"
+
+
+def question_form_html(task: Task, action: str) -> str:
+    hints = _selection_hints(task.question.xml)
+    questions = "".join(
+        _form_question_html(fq, n, hints.get(fq.identifier, ("", 1)))
+        for n, fq in enumerate(task.question.form_questions)
+    )
+    return (
+        f'<form method="post" action="{_e(action)}" class="question-form">'
+        f'<input type="hidden" name="assignmentId" value="{_e(task.assignment_id)}">'
+        f'{questions}<p><button type="submit">Submit</button></p></form>'
+    )
+
+
+# --- The task page ------------------------------------------------------------------------------------
+
+
+def _terms(task: Task) -> str:
+    rows = (
+        ("Reward", formatted_price(task.reward_cents)),
+        ("Status", task.status),
+        ("Deadline", task.deadline.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("HIT", task.hit_id),
+        ("Assignment", task.assignment_id),
+        ("Worker", task.worker_id),
+    )
+    terms = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+    head = f'<h1>{_e(task.title)}</h1><p class="description">{_e(task.description)}</p>'
+    return f'{head}<dl class="terms">{terms}</dl>'
+
+
+def _frame(src: str, height: int | None) -> str:
+    # FrameHeight 0: "your HIT will automatically resize to fit within the Worker's browser window".
+    size = f"{int(height)}px" if height else "85vh"
+    return f'<iframe class="task" title="Task" src="{_e(src)}" style="height: {size}"></iframe>'
+
+
+def task_page_html(task: Task, submit_to: str) -> str:
+    body = _terms(task)
+    question = task.question
+    if task.status != "Accepted":
+        text = _STATUS_TEXT.get(task.status, f"This assignment is {task.status}.")
+        return f'{body}<p class="message">{_e(text)}</p>'
+    if question.kind is QuestionKind.EXTERNAL and question.external_url is not None:
+        return body + _frame(with_mturk_params(question.external_url, task, submit_to), question.frame_height)
+    if question.kind is QuestionKind.HTML:
+        content = with_mturk_params("/mturk/task/content", task, submit_to)
+        return body + _frame(content, question.frame_height)
+    return body + question_form_html(task, submit_to + SUBMIT_PATH)
+
+
+# --- Routes -------------------------------------------------------------------------------------------
+
+
+def worker_routes(workers: WorkerService) -> list[Route]:
+    async def load_task(request: Request) -> Task | Response:
+        assignment_id = request.query_params.get("assignmentId", "")
+        if not assignment_id:
+            return _message(_CANNOT_SHOW, "The address has no assignmentId parameter.", 400)
+        try:
+            task: Task = await run_in_threadpool(workers.task, assignment_id)
+        except OpenTurkError as exc:
+            return _error(_CANNOT_SHOW, exc)
+        return task
+
+    async def task_page(request: Request) -> Response:
+        task = await load_task(request)
+        if isinstance(task, Response):
+            return task
+        return _page(task.title, task_page_html(task, _origin(request)))
+
+    async def task_content(request: Request) -> Response:
+        task = await load_task(request)
+        if isinstance(task, Response):
+            return task
+        if task.status != "Accepted":
+            return _page(task.title, task_page_html(task, _origin(request)))
+        content = task.question.html_content
+        if task.question.kind is not QuestionKind.HTML or content is None:
+            return _message(_CANNOT_SHOW, f"HIT {task.hit_id} has no HTMLContent.", 404)
+        filled = fill_html_content(content, task.assignment_id, _origin(request) + SUBMIT_PATH)
+        return HTMLResponse(filled, headers=_CONTENT_HEADERS)
+
+    async def external_submit(request: Request) -> Response:
+        try:
+            async with request.form() as form:
+                fields = form.multi_items()
+                if any(not isinstance(value, str) for _, value in fields):
+                    message = "File upload answers are not supported yet; nothing was submitted."
+                    return _message(_NOT_SUBMITTED, message, 400)
+                pairs = [(name, value) for name, value in fields if isinstance(value, str)]
+        except HTTPException as exc:  # Starlette's answer to a malformed body
+            return _message(_NOT_SUBMITTED, f"The form could not be read: {exc.detail}", 400)
+        assignment_id = next((value for name, value in pairs if name == "assignmentId"), "")
+        if not assignment_id:
+            return _message(_NOT_SUBMITTED, "The form has no assignmentId field.", 400)
+        if assignment_id == PREVIEW_ASSIGNMENT_ID:
+            return _message(_NOT_SUBMITTED, "This is a preview: accept the HIT before submitting.", 400)
+        answers = [(name, value) for name, value in pairs if name != "assignmentId"]
+        try:
+            status: str = await run_in_threadpool(workers.submit, assignment_id, answers)
+        except OpenTurkError as exc:
+            return _error(_NOT_SUBMITTED, exc)
+        body = (
+            '<h1>Your work was submitted</h1><p class="message">Assignment '
+            f"<code>{_e(assignment_id)}</code> is now {_e(status)}. Thank you.</p>"
+        )
+        return _page("Your work was submitted", body, 200, "done")
+
+    routes: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
+        (SUBMIT_PATH, external_submit, "POST"),
+        ("/mturk/task", task_page, "GET"),
+        ("/mturk/task/content", task_content, "GET"),
+    ]
+    return [Route(path, endpoint, methods=[method]) for path, endpoint, method in routes]
