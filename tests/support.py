@@ -106,8 +106,13 @@ def start_server(db_url: str, *, env: dict[str, str] | None = None, timeout: flo
     raise RuntimeError(f"server did not become healthy in {timeout}s:\n{''.join(output)}")
 
 
-def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(openturk_argv(*args), capture_output=True, text=True, timeout=60, check=False)
+def run_cli(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``env`` replaces the environment when given (as subprocess's own ``env``)."""
+    result = subprocess.run(
+        openturk_argv(*args), capture_output=True, text=True, timeout=60, check=False, env=env
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"openturk {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result

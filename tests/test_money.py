@@ -69,4 +69,4 @@ def test_twenty_percent_fee_half_up_minimum_one_cent(reward: int, fee: int) -> N
 @given(st.integers(min_value=0, max_value=10**12), st.decimals(min_value=0, max_value=1, places=4))
 def test_fee_matches_decimal_half_up(cents: int, rate: Decimal) -> None:
     expected = (Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    assert fee_cents(cents, rate, 1) == max(int(expected), 1)
+    assert fee_cents(cents, rate, 1) == (0 if cents == 0 or rate == 0 else max(int(expected), 1))

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from openturk.cli_bonus import add_bonus_commands
 from openturk.cli_workers import add_worker_commands
 from openturk.errors import OpenTurkError
 from openturk.money import MoneyFormatError, format_amount, parse_cents
@@ -37,8 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from openturk import server  # deferred: uvicorn is only needed to serve
 
         return server.serve(settings, host=args.host, port=args.port, access_log=args.access_log)
+    # Client-only commands (bonus pay) talk to an MTurk endpoint and never open the database.
+    client_only = getattr(args, "client_only", False)
     try:
-        services = open_services(settings)
+        services = None if client_only else open_services(settings)
     except Exception as error:
         return _fail(f"cannot open database {settings.db_url}: {error}", as_json)
     try:
@@ -46,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, OpenTurkError, MoneyFormatError, ValueError) as error:
         return _fail(str(error), as_json)
     finally:
-        services.close()
+        if services is not None:
+            services.close()
     text = result.pop("_text", None)
     status = int(result.pop("_exit", 0))
     if as_json:
@@ -198,6 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     leaf(clock, "show", _clock_show, "show the marketplace time")
 
     add_worker_commands(commands, leaf)
+    add_bonus_commands(commands, leaf)
 
     ledger = commands.add_parser("ledger", help="the books").add_subparsers(metavar="ACTION")
     leaf(ledger, "audit", _ledger_audit, "re-add the journal and check every invariant")

@@ -59,5 +59,8 @@ def percent_of(cents: int, rate: Decimal) -> int:
 
 
 def fee_cents(cents: int, rate: Decimal, minimum: int) -> int:
-    """A commission on one assignment or one bonus: ``rate`` of it, half-up, never below ``minimum``."""
+    """A commission on one assignment or one bonus: ``rate`` of it, half-up, never below ``minimum``;
+    no commission at all on nothing, or when the rate is zero (an operator who waives fees)."""
+    if cents == 0 or rate == 0:
+        return 0
     return max(percent_of(cents, rate), minimum)
