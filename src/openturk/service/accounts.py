@@ -12,8 +12,7 @@ from sqlalchemy.engine import Connection
 from openturk import ids
 from openturk.errors import RequesterDoesNotExistError
 from openturk.service import ledger
-from openturk.service.clock import MarketClock
-from openturk.storage.db import Database
+from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import accounts, credentials, requesters
 
 DEPOSITS = "deposits"
@@ -56,9 +55,10 @@ def requester_account_code(requester_id: str) -> str:
 
 
 class AccountService:
-    def __init__(self, db: Database, clock: MarketClock) -> None:
-        self._db = db
-        self._clock = clock
+    def __init__(self, tx: MarketTransactions) -> None:
+        self._tx = tx
+        self._db = tx.db
+        self._clock = tx.clock
         self._identities: dict[str, tuple[float, tuple[str, str]]] = {}
 
     def create_requester(self, name: str, *, balance_cents: int = 0) -> NewRequester:
@@ -160,7 +160,8 @@ class AccountService:
         return identity
 
     def balance(self, requester_id: str) -> Balance:
-        with self._db.read() as conn:
+        """As of now: refunds and payments the clock has made due are settled first."""
+        with self._tx.read() as (conn, _now):
             return Balance(ledger.balance(conn, self._account_of(conn, requester_id)))
 
     def _deposit(self, conn: Connection, requester_id: str, account: int, cents: int, at: datetime) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from openturk.service import slots, transitions
+from openturk.service import paging, slots, transitions
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.records import Assignment, Hit
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, hit_types
-from openturk.storage.types import from_micros, to_micros
+from openturk.storage.types import to_micros
 
 
 class AssignmentService:
@@ -44,13 +44,7 @@ class AssignmentService:
             .limit(page_size(max_results))
         )
         if after is not None:
-            at = from_micros(after.micros)
-            query = query.where(
-                or_(
-                    assignments.c.submitted_at > at,
-                    and_(assignments.c.submitted_at == at, assignments.c.id > after.id),
-                )
-            )
+            query = query.where(paging.after(assignments.c.submitted_at, assignments.c.id, after))
         with self._tx.read() as (conn, _now):
             slots.load_hit(conn, hit_id, requester_id)  # another requester's HIT does not exist
             items = tuple(Assignment.from_row(r) for r in conn.execute(query))

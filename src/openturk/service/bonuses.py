@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
 from openturk import ids
 from openturk.errors import ParameterError
 from openturk.money import format_amount
-from openturk.service import ledger, request_tokens, slots, transitions
+from openturk.service import ledger, paging, request_tokens, slots, transitions
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import bonus_fee
 from openturk.service.uow import MarketTransactions
 from openturk.settings import Settings
 from openturk.storage.schema import bonuses
-from openturk.storage.types import from_micros, to_micros
+from openturk.storage.types import to_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,7 @@ class BonusService:
             .limit(page_size(max_results))
         )
         if after is not None:
-            query = query.where(_after(after))
+            query = query.where(paging.after(bonuses.c.granted_at, bonuses.c.id, after))
         with self._tx.read() as (conn, _now):
             self._check_owner(conn, requester_id, hit_id, assignment_id)
             items = tuple(_bonus(r) for r in conn.execute(query))
@@ -187,11 +187,6 @@ class BonusService:
             transitions.load_assignment(conn, assignment_id, requester_id)
         elif hit_id is not None:
             slots.load_hit(conn, hit_id, requester_id)
-
-
-def _after(position: Position) -> ColumnElement[bool]:
-    at = from_micros(position.micros)
-    return or_(bonuses.c.granted_at > at, and_(bonuses.c.granted_at == at, bonuses.c.id > position.id))
 
 
 def _bonus(r: Row[Any]) -> Bonus:

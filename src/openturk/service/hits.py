@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from openturk import ids
@@ -18,7 +18,7 @@ from openturk.errors import (
     InvalidHITStateError,
     ParameterError,
 )
-from openturk.service import ledger, request_tokens, slots
+from openturk.service import ledger, paging, request_tokens, slots
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import slot_price
 from openturk.service.questions import parse_question
@@ -26,7 +26,7 @@ from openturk.service.records import Hit, HitSpec, HitTypeSpec
 from openturk.service.uow import MarketTransactions
 from openturk.settings import Settings
 from openturk.storage.schema import hit_types, hits
-from openturk.storage.types import from_micros, to_micros
+from openturk.storage.types import to_micros
 
 # MTurk's documented bounds for the numbers a requester chooses.
 LIMITS = {
@@ -216,7 +216,7 @@ class HitService:
         query = select(hits, hit_types).join(hit_types, hit_types.c.id == hits.c.hit_type_id)
         query = where(query).order_by(hits.c.created_at, hits.c.id).limit(size)
         if after is not None:
-            query = query.where(_after(after))
+            query = query.where(paging.after(hits.c.created_at, hits.c.id, after))
         with self._tx.read() as (conn, now):
             rows = conn.execute(query).all()
             items = tuple(Hit.from_row(r, r, now) for r in rows)
@@ -364,13 +364,6 @@ class HitService:
                 .where(hits.c.id == hit_id)
                 .values(status="Disposed", reviewing=False, num_released=hits.c.num_released + unsettled)
             )
-
-
-def _after(position: Position) -> Any:
-    return or_(
-        hits.c.created_at > from_micros(position.micros),
-        and_(hits.c.created_at == from_micros(position.micros), hits.c.id > position.id),
-    )
 
 
 def _group_id(type_id: str) -> str:

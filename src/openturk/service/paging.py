@@ -16,9 +16,12 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, ColumnElement, bindparam, tuple_
 
 from openturk.errors import ParameterError
+from openturk.storage.types import from_micros
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
@@ -74,6 +77,13 @@ class Page(Sequence[T]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def after(time_column: Column[Any], id_column: Column[Any], position: Position) -> ColumnElement[bool]:
+    """Rows strictly after ``position`` in (time, id) order, as a row-value comparison so the database
+    seeks straight to it on the (filter, time, id) index instead of scanning from the first row."""
+    at = bindparam(None, from_micros(position.micros), type_=time_column.type)
+    return tuple_(time_column, id_column) > tuple_(at, bindparam(None, position.id, type_=id_column.type))
 
 
 def page_size(max_results: int | None) -> int:

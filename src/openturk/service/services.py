@@ -49,7 +49,7 @@ def open_services(settings: Settings) -> Services:
         db=db,
         clock=clock,
         tx=tx,
-        accounts=AccountService(db, clock),
+        accounts=AccountService(tx),
         hits=HitService(tx, settings, tokens),
         assignments=AssignmentService(tx, tokens),
         workers=WorkerService(tx),
