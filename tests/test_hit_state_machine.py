@@ -520,12 +520,22 @@ class HitLifeCycle(RuleBasedStateMachine):
         self.wait(wait)
         return self._accept(self.model.hits[hit_id], worker)
 
-    @rule(target=assignments, hit_id=hits, worker=st.integers(0, WORKERS - 1))
-    def accept_and_submit(self, hit_id: str, worker: int) -> str | MultipleResults[str]:
-        """A worker who answers at once: gives the review rules something to review."""
+    @rule(
+        target=assignments,
+        hit_id=hits,
+        worker=st.integers(0, WORKERS - 1),
+        decision=st.sampled_from([None, "approve", "reject"]),
+    )
+    def accept_and_submit(self, hit_id: str, worker: int, decision: str | None) -> str | MultipleResults[str]:
+        """A worker who answers at once, and maybe a requester who reviews at once: submitted assignments
+        are otherwise soon auto-approved, and rejected ones (for OverrideRejection) would be rare."""
         accepted = self._accept(self.model.hits[hit_id], worker)
         if isinstance(accepted, str):
             self.submit(accepted, 0)
+            if decision == "approve":
+                self.approve(accepted, False, 0)
+            elif decision == "reject":
+                self.reject(accepted, 0)
         return accepted
 
     @rule(target=assignments, assignment_id=assignments, wait=WAITS)

@@ -20,7 +20,7 @@ from openturk.errors import (
 )
 from openturk.service import ledger, paging, request_tokens, slots
 from openturk.service.paging import Page, PageTokens, Position, page_size
-from openturk.service.pricing import slot_price
+from openturk.service.pricing import SlotPrice, slot_price
 from openturk.service.questions import parse_question
 from openturk.service.records import Hit, HitSpec, HitTypeSpec
 from openturk.service.uow import MarketTransactions
@@ -102,6 +102,10 @@ class HitService:
         )
         return type_id
 
+    def _price(self, type_row: Row[Any], max_assignments: int) -> SlotPrice:
+        requirements = json.loads(type_row.qualification_requirements)
+        return slot_price(self._settings.fees, type_row.reward_cents, max_assignments, requirements)
+
     def _load_type(self, conn: Connection, requester_id: str, type_id: str) -> Row[Any]:
         row = conn.execute(
             select(hit_types).where(hit_types.c.id == type_id, hit_types.c.requester_id == requester_id)
@@ -140,12 +144,7 @@ class HitService:
                 else self._register_type(conn, requester_id, hit_type, now)
             )
             type_row = self._load_type(conn, requester_id, type_id)
-            price = slot_price(
-                self._settings.fees,
-                type_row.reward_cents,
-                spec.max_assignments,
-                json.loads(type_row.qualification_requirements),
-            )
+            price = self._price(type_row, spec.max_assignments)
             hit_id = ids.entity_id()
             escrow = ledger.open_account(conn, f"escrow:{hit_id}", "escrow", no_overdraft=True)
             conn.execute(
@@ -231,9 +230,7 @@ class HitService:
         """A time in the past (or 0) expires the HIT now; a later one extends it, reserving again any
         slots whose money went back to the requester when it expired."""
         with self._tx.write() as (conn, now):
-            hit = slots.load_hit(conn, hit_id, requester_id)
-            if hit.status == "Disposed":
-                raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+            hit = _live_hit(conn, hit_id, requester_id)
             if expire_at <= now:
                 conn.execute(
                     update(hits).where(hits.c.id == hit_id).values(expires_at=min(hit.expires_at, now))
@@ -266,9 +263,7 @@ class HitService:
                     now=now,
                     lifetime=self._settings.token_lifetime,
                 )
-            hit = slots.load_hit(conn, hit_id, requester_id)
-            if hit.status == "Disposed":
-                raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+            hit = _live_hit(conn, hit_id, requester_id)
             threshold = self._settings.fees.large_hit_threshold
             if hit.max_assignments < threshold <= hit.max_assignments + count:
                 raise InvalidHITStateError(
@@ -301,16 +296,9 @@ class HitService:
     ) -> None:
         """Move a HIT to another of the requester's types; a new reward re-prices every unsettled slot."""
         with self._tx.write() as (conn, now):
-            hit = slots.load_hit(conn, hit_id, requester_id)
-            if hit.status == "Disposed":
-                raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+            hit = _live_hit(conn, hit_id, requester_id)
             type_row = self._load_type(conn, requester_id, type_id)
-            price = slot_price(
-                self._settings.fees,
-                type_row.reward_cents,
-                hit.max_assignments,
-                json.loads(type_row.qualification_requirements),
-            )
+            price = self._price(type_row, hit.max_assignments)
             unsettled = slots.unsettled_slots(hit)
             old_unit, new_unit = hit.reward_cents + hit.fee_cents, price.total_cents
             if unsettled and new_unit > old_unit:
@@ -370,3 +358,10 @@ def _group_id(type_id: str) -> str:
     """HITs of one type share a group id, distinct from the type id as on MTurk."""
     digest = hashlib.sha256(b"group:" + type_id.encode()).digest()
     return base64.b32encode(digest).decode()[:30]
+
+
+def _live_hit(conn: Connection, hit_id: str, requester_id: str) -> Row[Any]:
+    hit = slots.load_hit(conn, hit_id, requester_id)
+    if hit.status == "Disposed":
+        raise InvalidHITStateError(f"HIT {hit_id} has been deleted and cannot be changed.")
+    return hit
