@@ -265,15 +265,17 @@ class HitLifeCycle(RuleBasedStateMachine):
     def stranger(self, h: ModelHit) -> str:
         return self.model.requester_ids[(h.requester + 1) % REQUESTERS]
 
-    def unsettled_snapshot(self, requester: int) -> tuple[int, int, int]:
-        """Balance, HIT count and journal size, read without settling anything."""
+    def snapshot(self, requester: int) -> tuple[int, int, int]:
+        """Balance, HIT count and journal size.  The balance is read first because GetAccountBalance
+        settles whatever is due, so the counts read after it do not move between two snapshots."""
         requester_id = self.model.requester_ids[requester]
+        available = self.services.accounts.balance(requester_id).available_cents
         with self.services.db.read() as conn:
             hit_count = conn.execute(
                 select(func.count()).select_from(hits_table).where(hits_table.c.requester_id == requester_id)
             ).scalar_one()
             entries = conn.execute(select(func.count()).select_from(journal_entries)).scalar_one()
-        return self.services.accounts.balance(requester_id).available_cents, int(hit_count), int(entries)
+        return available, int(hit_count), int(entries)
 
     # --- people and money -------------------------------------------------------------------------
 
@@ -357,13 +359,13 @@ class HitLifeCycle(RuleBasedStateMachine):
         elif not m.affords(requester, max_assignments * price.total_cents):
             refusal = InsufficientFundsError
         if refusal is not None:
-            before = self.unsettled_snapshot(requester)
+            before = self.snapshot(requester)
             refused(
                 "create_hit",
                 refusal,
                 lambda: self.services.hits.create_hit(requester_id, hit_type, spec, request_id="create"),
             )
-            assert self.unsettled_snapshot(requester) == before, "a refused CreateHIT changed something"
+            assert self.snapshot(requester) == before, "a refused CreateHIT changed something"
             return multiple()
         hit = self.services.hits.create_hit(requester_id, hit_type, spec, request_id="create")
         event(f"create_hit: ok, {'free' if reward == 0 else 'large' if max_assignments >= 10 else 'paid'}")

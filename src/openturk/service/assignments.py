@@ -34,7 +34,10 @@ class AssignmentService:
         next_token: str | None,
         max_results: int | None,
     ) -> Page[Assignment]:
-        wanted = tuple(sorted(set(statuses or transitions.VISIBLE_TO_REQUESTER)))
+        # Only submitted work is the requester's to see, whatever statuses a caller asks for.
+        wanted = tuple(
+            sorted(set(statuses or transitions.VISIBLE_TO_REQUESTER) & set(transitions.VISIBLE_TO_REQUESTER))
+        )
         scope = f"ListAssignmentsForHIT:{requester_id}:{hit_id}:{','.join(wanted)}"
         after = self._tokens.decode(scope, next_token)
         query = (
