@@ -63,16 +63,7 @@ class BonusService:
             )
         fee = bonus_fee(self._settings.fees, amount_cents)
         with self._tx.write() as (conn, now):
-            if token is not None:
-                request_tokens.claim(
-                    conn,
-                    requester_id=requester_id,
-                    token=token,
-                    operation="SendBonus",
-                    request_id=request_id,
-                    now=now,
-                    lifetime=self._settings.token_lifetime,
-                )
+            self._tx.claim_token(conn, now, requester_id, token, "SendBonus", request_id)
             # Submitted, approved or rejected, on one of the caller's HITs; anything else does not exist.
             assignment = transitions.load_assignment(conn, assignment_id, requester_id)
             if assignment.worker_id != worker_id:

@@ -128,16 +128,7 @@ class HitService:
             )
         parse_question(spec.question)
         with self._tx.write() as (conn, now):
-            if spec.unique_request_token is not None:
-                request_tokens.claim(
-                    conn,
-                    requester_id=requester_id,
-                    token=spec.unique_request_token,
-                    operation="CreateHIT",
-                    request_id=request_id,
-                    now=now,
-                    lifetime=self._settings.token_lifetime,
-                )
+            self._tx.claim_token(conn, now, requester_id, spec.unique_request_token, "CreateHIT", request_id)
             type_id = (
                 hit_type
                 if isinstance(hit_type, str)
@@ -253,16 +244,9 @@ class HitService:
                 f"The value {count} is not valid for NumberOfAdditionalAssignments. It must be at least 1."
             )
         with self._tx.write() as (conn, now):
-            if token is not None:
-                request_tokens.claim(
-                    conn,
-                    requester_id=requester_id,
-                    token=token,
-                    operation="CreateAdditionalAssignmentsForHIT",
-                    request_id=request_id,
-                    now=now,
-                    lifetime=self._settings.token_lifetime,
-                )
+            self._tx.claim_token(
+                conn, now, requester_id, token, "CreateAdditionalAssignmentsForHIT", request_id
+            )
             hit = _live_hit(conn, hit_id, requester_id)
             threshold = self._settings.fees.large_hit_threshold
             if hit.max_assignments < threshold <= hit.max_assignments + count:

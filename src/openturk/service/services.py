@@ -43,7 +43,7 @@ def open_services(settings: Settings) -> Services:
     with db.read() as conn:
         tokens = PageTokens(conn.execute(select(marketplace.c.token_key)).scalar_one())
     clock = MarketClock(db)
-    tx = MarketTransactions(db, clock)
+    tx = MarketTransactions(db, clock, settings.token_lifetime)
     return Services(
         settings=settings,
         db=db,

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from openturk.service import transitions
+from openturk.service import request_tokens, transitions
 from openturk.service.clock import MarketClock
 from openturk.storage.db import Database
 
 
 class MarketTransactions:
-    def __init__(self, db: Database, clock: MarketClock) -> None:
+    def __init__(self, db: Database, clock: MarketClock, token_lifetime: timedelta) -> None:
         self.db = db
         self.clock = clock
+        self.token_lifetime = token_lifetime
 
     @contextmanager
     def write(self) -> Iterator[tuple[Connection, datetime]]:
@@ -42,6 +43,27 @@ class MarketTransactions:
             pass
         with self.db.read() as conn:
             yield conn, self.clock.now(conn)
+
+    def claim_token(
+        self,
+        conn: Connection,
+        now: datetime,
+        requester_id: str,
+        token: str | None,
+        operation: str,
+        request_id: str,
+    ) -> None:
+        """Remember a UniqueRequestToken in the caller's transaction (no-op without one)."""
+        if token is not None:
+            request_tokens.claim(
+                conn,
+                requester_id=requester_id,
+                token=token,
+                operation=operation,
+                request_id=request_id,
+                now=now,
+                lifetime=self.token_lifetime,
+            )
 
     def settle_due(self) -> None:
         with self.write():
