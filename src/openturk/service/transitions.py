@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.engine import Connection, Row
 
 from openturk.errors import AssignmentDoesNotExistError, InvalidStateError
@@ -54,10 +54,8 @@ def _set(conn: Connection, assignment_id: str, **values: Any) -> None:
 
 def submit(conn: Connection, a: Row[Any], answer: str, now: datetime, request_id: str | None) -> str:
     """Record the answer; with AutoApprovalDelayInSeconds 0 the assignment is approved at once."""
+    # An overdue assignment was already abandoned by settle_due, so _require refuses it.
     _require(a, ("Accepted",), "Accepted")
-    if a.deadline_at <= now:
-        abandon(conn, a, now)
-        raise InvalidStateError(f"Assignment {a.id} passed its deadline and was abandoned.")
     hit = slots.load_hit(conn, a.hit_id)
     delay = _auto_approval_delay(conn, hit)
     _set(
@@ -154,41 +152,32 @@ def _auto_approval_delay(conn: Connection, hit: Row[Any]) -> int:
     )
 
 
-def settle_due(conn: Connection, now: datetime) -> int:
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    return (assignments.c.status == "Accepted") & (assignments.c.deadline_at <= now)
+
+
+def _auto_approvable(now: datetime) -> ColumnElement[bool]:
+    return (assignments.c.status == "Submitted") & (assignments.c.auto_approval_at <= now)
+
+
+def _unsettled_expiry(now: datetime) -> ColumnElement[bool]:
+    return ~hits.c.expiry_settled & (hits.c.expires_at <= now) & (hits.c.status != "Disposed")
+
+
+def settle_due(conn: Connection, now: datetime) -> None:
     """Everything the clock has made due: abandoned assignments, auto-approvals, expired HITs."""
-    done = 0
-    for a in conn.execute(
-        select(assignments).where(assignments.c.status == "Accepted", assignments.c.deadline_at <= now)
-    ).all():
+    for a in conn.execute(select(assignments).where(_overdue(now))).all():
         abandon(conn, a, now)
-        done += 1
-    for a in conn.execute(
-        select(assignments).where(assignments.c.status == "Submitted", assignments.c.auto_approval_at <= now)
-    ).all():
+    for a in conn.execute(select(assignments).where(_auto_approvable(now))).all():
         approve(conn, slots.load_hit(conn, a.hit_id), a, now, None, None, at=a.auto_approval_at)
-        done += 1
-    for hit_id in (
-        conn.execute(
-            select(hits.c.id).where(
-                ~hits.c.expiry_settled, hits.c.expires_at <= now, hits.c.status != "Disposed"
-            )
-        )
-        .scalars()
-        .all()
-    ):
+    for hit_id in conn.execute(select(hits.c.id).where(_unsettled_expiry(now))).scalars().all():
         slots.settle(conn, hit_id, now)
-        done += 1
-    return done
 
 
 def anything_due(conn: Connection, now: datetime) -> bool:
     checks = (
-        select(assignments.c.id).where(assignments.c.status == "Accepted", assignments.c.deadline_at <= now),
-        select(assignments.c.id).where(
-            assignments.c.status == "Submitted", assignments.c.auto_approval_at <= now
-        ),
-        select(hits.c.id).where(
-            ~hits.c.expiry_settled, hits.c.expires_at <= now, hits.c.status != "Disposed"
-        ),
+        select(assignments.c.id).where(_overdue(now)),
+        select(assignments.c.id).where(_auto_approvable(now)),
+        select(hits.c.id).where(_unsettled_expiry(now)),
     )
     return any(conn.execute(q.limit(1)).first() is not None for q in checks)
