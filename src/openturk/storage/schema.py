@@ -261,3 +261,8 @@ bonuses = Table(
 Index("ix_bonuses_hit_id_granted_at_id", bonuses.c.hit_id, bonuses.c.granted_at, bonuses.c.id)
 Index("ix_bonuses_assignment_id_granted_at_id", bonuses.c.assignment_id, bonuses.c.granted_at, bonuses.c.id)
 Index("ix_bonuses_worker_id", bonuses.c.worker_id)
+
+# Later areas keep their tables in their own modules on this same metadata; importing them here makes
+# `metadata` complete wherever the schema is imported (Alembic's comparison, create_all in tests).
+from openturk.storage import schema_events as schema_events  # noqa: E402
+from openturk.storage import schema_qualifications as schema_qualifications  # noqa: E402

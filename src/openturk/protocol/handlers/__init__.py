@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from openturk.protocol.handlers import accounts, assignments, bonuses, hits
+from openturk.protocol.handlers import (
+    accounts,
+    assignments,
+    bonuses,
+    file_uploads,
+    hits,
+    notifications,
+    qualifications,
+    review_policies,
+)
 from openturk.protocol.handlers.base import Call, Handler
 
 HANDLERS: Mapping[str, Handler] = {
@@ -13,6 +22,10 @@ HANDLERS: Mapping[str, Handler] = {
     **hits.HANDLERS,
     **assignments.HANDLERS,
     **bonuses.HANDLERS,
+    **qualifications.HANDLERS,
+    **notifications.HANDLERS,
+    **review_policies.HANDLERS,
+    **file_uploads.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Call", "Handler"]
