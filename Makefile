@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint typecheck unit bench clean
+# The PostgreSQL run: a throw-away cluster (installed from the system packages when missing), removed after.
+CLUSTER := $(BIN)/python -m tests.pg.cluster
+
+.PHONY: run test lint typecheck unit unit-sqlite unit-postgres bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "OpenTurk needs Python 3.11 or newer (set PYTHON=...)")'
@@ -29,14 +32,21 @@ lint: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
-unit: $(VENV)/.test-deps
-	$(BIN)/pytest -q
-
 # pytest exits 5 when it collects nothing; make treats that as the failure it is.
+unit-sqlite: $(VENV)/.test-deps
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The same suite again with every database on PostgreSQL (tests/conftest.py reads OPENTURK_TEST_DB_URL).
+unit-postgres: $(VENV)/.test-deps
+	$(CLUSTER) run -- $(BIN)/pytest -q $(PYTEST_ARGS)
+
+unit: unit-sqlite unit-postgres
+
 test: lint typecheck unit
 
+# PostgreSQL figures too when a cluster can be made (fsync on, as SQLite's synchronous=FULL).
 bench: $(VENV)/.test-deps
-	$(BIN)/python -m bench $(ARGS)
+	$(CLUSTER) run --durable --optional -- $(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build src/*.egg-info

@@ -5,6 +5,10 @@ is non-zero only if the benchmark itself could not run).
     python -m bench                  # full run, about 2-3 minutes
     python -m bench --quick          # shorter windows, 100,000 bonuses; under ~40 s
     python -m bench --json out.json  # the figures as JSON too
+    python -m bench --postgres postgresql://USER@HOST:PORT/DB   # PostgreSQL figures too (1 and 2 processes)
+
+``make bench`` runs it against a throw-away PostgreSQL cluster (tests/pg/cluster.py, fsync on) when one
+can be made; the URL must allow CREATE DATABASE.  Without one, the PostgreSQL rows are left out.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 
 from bench import scenarios
 from bench.bulk import BulkResult, add_bonuses
-from bench.fixtures import Fixture, build, copy_db, db_url, open_db
+from bench.fixtures import Fixture, build, build_at, copy_db, db_url, open_db
 from bench.inprocess import (
     Timing,
     balance_cost,
@@ -47,6 +51,7 @@ CEILING = "ceiling (bare handler)"
 BALANCE = "GetAccountBalance"
 SEND = "SendBonus"
 SEND_ONE = "SendBonus, 1 client"
+PG_URL_ENV = "OPENTURK_TEST_DB_URL"  # what tests/pg/cluster.py hands to the command it runs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         "--bonuses", type=int, help="bonuses on the big HIT (default 1,000,000, --quick 100,000)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get(PG_URL_ENV) or None,
+        help=f"a PostgreSQL server where the bench may create a database (default: ${PG_URL_ENV})",
+    )
     parser.add_argument("--workdir", metavar="DIR", help="where the databases go (default: a new temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the databases and server logs")
     parser.add_argument(
@@ -174,6 +185,36 @@ def main(argv: list[str] | None = None) -> int:
                     token=small_page.token,
                 ),
             )
+        with start_openturk(fixture.db_url, workdir, "main-2", workers=2) as server:
+            run(
+                server,
+                scenarios.get_account_balance(fixture, server.port, timing, name=f"{BALANCE}, 2 processes"),
+            )
+            run(
+                server,
+                scenarios.send_bonus(
+                    fixture, server.port, timing, name=f"{SEND}, 2 processes", run=run_id + "w"
+                ),
+            )
+        postgres_version = "-"
+        if args.postgres:
+            pg_url, postgres_version = _postgres_database(args.postgres, run_id, stack, keep=args.keep)
+            _log(f"building a PostgreSQL database ({postgres_version})")
+            pg = build_at(pg_url, BALANCE_CENTS)
+            for workers in (1, 2):
+                label = f"PostgreSQL, {workers} process{'es' if workers > 1 else ''}"
+                with start_openturk(pg.db_url, workdir, f"pg-{workers}", workers=workers) as server:
+                    run(
+                        server,
+                        scenarios.get_account_balance(pg, server.port, timing, name=f"{BALANCE}, {label}"),
+                    )
+                    run(
+                        server,
+                        scenarios.send_bonus(
+                            pg, server.port, timing, name=f"{SEND}, {label}", run=f"{run_id}p{workers}"
+                        ),
+                    )
+
         with start_openturk(big_url, workdir, "big") as server:
             scenarios.check_page(fixture, server.port, big_page.hit_id, big_page.token)
             run(
@@ -188,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "sqlite": sqlite3.sqlite_version,
+            "postgresql": postgres_version,
             "uvicorn": _version("uvicorn"),
             "starlette": _version("starlette"),
             "sqlalchemy": _version("sqlalchemy"),
@@ -216,6 +258,29 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"databases and server logs kept in {workdir}")
         _log(f"done in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def _postgres_database(admin_url: str, run_id: str, stack: ExitStack, *, keep: bool) -> tuple[str, str]:
+    """A new database on the PostgreSQL server at ``admin_url`` (dropped afterwards unless ``keep``)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from openturk.settings import normalize_db_url
+
+    name = f"openturk_bench_{run_id}"
+    admin = create_engine(normalize_db_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        version = str(conn.execute(text("SHOW server_version")).scalar_one())
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    if not keep:
+        stack.callback(drop)
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), version
 
 
 def _json_default(value: object) -> object:
@@ -279,6 +344,11 @@ def _notes(clients: int) -> list[str]:
         "thread-pool hop or database.",
         "Writes are durable: WAL with synchronous=FULL, so every SendBonus commit waits for an fsync of "
         "the WAL; the in-process rows show that cost against synchronous=NORMAL.",
+        "'N processes' rows run `openturk serve --workers N` (N uvicorn worker processes on one port; "
+        "'server CPU' adds them up). PostgreSQL rows: a local server with fsync and synchronous_commit on "
+        "(as durable as SQLite's synchronous=FULL), READ COMMITTED, row locks and conditional updates; "
+        "the PostgreSQL backends' own CPU is not in 'server CPU' but is in 'other'. `make bench` makes a "
+        "throw-away cluster for them; without one they are left out.",
         "The big ListBonusPayments figure is served from a copy of the database into which the bonuses were "
         "bulk-loaded with SQLAlchemy Core as consistent ledger rows (bonus + journal entry + 2 postings "
         "each, cached account totals moved), with synchronous=OFF and foreign-key checks off during the "
@@ -301,7 +371,8 @@ def _render(
     lines = [
         "",
         "OpenTurk benchmark (figures, not pass/fail)",
-        f"  {env['cpus']} CPUs, Python {env['python']}, SQLite {env['sqlite']}, uvicorn {env['uvicorn']}, "
+        f"  {env['cpus']} CPUs, Python {env['python']}, SQLite {env['sqlite']}, "
+        f"PostgreSQL {env['postgresql']}, uvicorn {env['uvicorn']}, "
         f"Starlette {env['starlette']}, SQLAlchemy {env['sqlalchemy']}",
         f"  database filesystem: {env['filesystem']}",
         f"  {env['clients']} client processes x 1 keep-alive connection; warm-up {env['warmup_s']:g} s, "

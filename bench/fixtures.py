@@ -41,7 +41,11 @@ def open_db(url: str) -> Services:
 def build(path: Path, balance_cents: int) -> Fixture:
     """A fresh database with one well-funded requester and three submitted assignments on three HITs
     (auto-approval three days away, so they stay submitted for the whole run)."""
-    url = db_url(path)
+    return build_at(db_url(path), balance_cents)
+
+
+def build_at(url: str, balance_cents: int) -> Fixture:
+    """``build`` on any database URL (an empty PostgreSQL database, say)."""
     services = open_db(url)
     try:
         lab = services.accounts.create_requester("bench", balance_cents=balance_cents)

@@ -35,8 +35,10 @@ def ceiling(fixture: Fixture, port: int, timing: Timing) -> Job:
     return _job("ceiling (bare handler)", fixture, port, "GetAccountBalance", {}, timing)
 
 
-def get_account_balance(fixture: Fixture, port: int, timing: Timing) -> Job:
-    return _job("GetAccountBalance", fixture, port, "GetAccountBalance", {}, timing)
+def get_account_balance(
+    fixture: Fixture, port: int, timing: Timing, *, name: str = "GetAccountBalance"
+) -> Job:
+    return _job(name, fixture, port, "GetAccountBalance", {}, timing)
 
 
 def send_bonus(fixture: Fixture, port: int, timing: Timing, *, name: str, run: str) -> Job:

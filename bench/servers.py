@@ -33,6 +33,13 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def child_pids(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def machine_cpu() -> tuple[int, int] | None:
     """(busy, total) clock ticks of the whole machine so far, from /proc/stat; None where there is none."""
     try:
@@ -57,7 +64,11 @@ class ServerProcess:
         return self.process.pid
 
     def cpu_seconds(self) -> float | None:
-        return process_cpu_seconds(self.pid)
+        """The server's CPU: with ``--workers N``, its supervisor's and every worker's."""
+        own = process_cpu_seconds(self.pid)
+        if own is None:
+            return None
+        return own + sum(process_cpu_seconds(child) or 0.0 for child in child_pids(self.pid))
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -119,7 +130,8 @@ def start_ceiling(workdir: Path) -> ServerProcess:
     return _start("ceiling", argv, workdir / "ceiling.log", port)
 
 
-def start_openturk(db_url: str, workdir: Path, label: str) -> ServerProcess:
+def start_openturk(db_url: str, workdir: Path, label: str, workers: int = 1) -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "openturk", "serve", "--host", HOST, "--port", str(port), "--db", db_url]
+    argv += ["--workers", str(workers)]
     return _start(f"openturk ({label})", argv, workdir / f"openturk-{label}.log", port)

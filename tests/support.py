@@ -8,18 +8,88 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 from botocore.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from openturk.service.accounts import NewRequester
 from openturk.service.services import Services, open_services
 from openturk.settings import Settings
 
 REGION = "us-east-1"
+PG_URL_ENV = "OPENTURK_TEST_DB_URL"
+
+
+def on_postgres() -> bool:
+    """True on the PostgreSQL run of the suite (``make test`` sets OPENTURK_TEST_DB_URL for it)."""
+    return bool(os.environ.get(PG_URL_ENV))
+
+
+testing_postgres = on_postgres  # the same question (a name pytest would collect if imported into a test)
+
+
+class PgDatabases:
+    """Fresh PostgreSQL databases for tests, each a copy of one migrated template (fast and isolated)."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = make_url(admin_url)
+        self.engine = create_engine(
+            self.admin_url.set(drivername="postgresql+psycopg"),
+            isolation_level="AUTOCOMMIT",
+            pool_pre_ping=True,  # a test may restart the cluster
+        )
+        self.prefix = f"ot_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.template = f"{self.prefix}_template"
+        self._template_ready = False
+
+    def url(self, name: str) -> str:
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def _template_url(self) -> str:
+        if not self._template_ready:
+            with self.engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.template}"'))
+            services = open_services(Settings().with_db(self.url(self.template)))  # runs the migrations
+            services.close()
+            self._template_ready = True
+        return self.template
+
+    def create(self) -> str:
+        """A new database at the newest schema, with nothing in it but what the migrations put there."""
+        template = self._template_url()
+        name = f"{self.prefix}_{uuid.uuid4().hex[:12]}"
+        with self.engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        assert name is not None, url
+        assert name.startswith(self.prefix), url
+        with self.engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@cache
+def pg_databases() -> PgDatabases:
+    url = os.environ.get(PG_URL_ENV)
+    assert url, f"{PG_URL_ENV} is not set"
+    return PgDatabases(url)
+
+
+def fresh_db_url(folder: Path) -> str:
+    """An empty database for one test: a SQLite file in ``folder``, or a PostgreSQL database."""
+    if on_postgres():
+        return pg_databases().create()
+    return f"sqlite:///{folder / 'openturk.sqlite3'}"
 
 
 def free_port() -> int:
@@ -93,6 +163,8 @@ def start_server(db_url: str, *, env: dict[str, str] | None = None, timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            reader.join(timeout=10)
+            stream.close()
             raise RuntimeError(f"server exited with {process.returncode}:\n{''.join(output)}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
@@ -103,6 +175,8 @@ def start_server(db_url: str, *, env: dict[str, str] | None = None, timeout: flo
         time.sleep(0.05)
     process.kill()
     process.wait()
+    reader.join(timeout=10)
+    stream.close()
     raise RuntimeError(f"server did not become healthy in {timeout}s:\n{''.join(output)}")
 
 

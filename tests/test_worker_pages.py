@@ -274,9 +274,8 @@ def test_submit_errors_change_nothing(server: RunningServer) -> None:
     refused([("assignmentId", "NOSUCHASSIGNMENT"), ("label", "cat")], 404, "NOSUCHASSIGNMENT does not exist")
     refused([("assignmentId", "ASSIGNMENT_ID_NOT_AVAILABLE")], 400, "preview")
     with_file = {"encoding": "multipart", "files": ("photo",)}
-    refused(
-        [("assignmentId", first), ("label", "cat")], 400, "File upload answers are not supported", **with_file
-    )
+    # Files are kept since issue 8 (tests/test_file_uploads_e2e.py); a refused submission keeps none.
+    refused([("assignmentId", "NOSUCHASSIGNMENT"), ("label", "cat")], 404, "does not exist", **with_file)
     before = state()
     broken = httpx.post(submit_url, content=b"x", headers={"Content-Type": "multipart/form-data"})
     assert_html(broken, 400, "The form could not be read")

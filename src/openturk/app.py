@@ -15,9 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openturk import ids
 from openturk.errors import UnknownOperationError
 from openturk.protocol.json_api import JsonApi, error_response
-from openturk.protocol.legacy_placeholder import legacy_endpoint
+from openturk.protocol.legacy import LegacyApi
 from openturk.protocol.model import load_model
+from openturk.service.notifications_delivery import DeliveryConfig, DeliveryLoop
 from openturk.service.services import Services
+from openturk.web.file_downloads import BaseUrlMiddleware, file_routes
 from openturk.web.health import healthz_endpoint
 from openturk.web.worker_pages import worker_routes
 
@@ -46,7 +48,7 @@ class RequestIdMiddleware:
 
 def create_app(services: Services) -> ASGIApp:
     json_api = JsonApi(services, load_model())
-    legacy = legacy_endpoint()
+    legacy = LegacyApi(services)
 
     async def root(request: Request) -> Response:
         if request.method == "POST" and "x-amz-target" in request.headers:
@@ -59,9 +61,14 @@ def create_app(services: Services) -> ASGIApp:
         error.http_status = status
         return error_response(error)
 
+    # Notifications leave the event outbox from a background thread of every server process.
+    delivery = DeliveryLoop(services.db, DeliveryConfig.from_env())
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        delivery.start()
         yield
+        delivery.stop()
         services.close()
 
     app = Starlette(
@@ -69,8 +76,9 @@ def create_app(services: Services) -> ASGIApp:
             Route("/", root, methods=["GET", "POST"]),
             Route("/healthz", healthz_endpoint(services.db), methods=["GET"]),
             *worker_routes(services.workers),
+            *file_routes(services),
         ],
         exception_handlers={HTTPException: not_found},
         lifespan=lifespan,
     )
-    return RequestIdMiddleware(app)
+    return RequestIdMiddleware(BaseUrlMiddleware(app))

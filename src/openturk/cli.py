@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from openturk.cli_bonus import add_bonus_commands
+from openturk.cli_notifications import add_notification_commands
 from openturk.cli_workers import add_worker_commands
 from openturk.errors import OpenTurkError
 from openturk.money import MoneyFormatError, format_amount, parse_cents
@@ -37,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.run is _serve:
         from openturk import server  # deferred: uvicorn is only needed to serve
 
-        return server.serve(settings, host=args.host, port=args.port, access_log=args.access_log)
+        return server.serve(
+            settings, host=args.host, port=args.port, access_log=args.access_log, workers=args.workers
+        )
     # Client-only commands (bonus pay) talk to an MTurk endpoint and never open the database.
     client_only = getattr(args, "client_only", False)
     try:
@@ -186,6 +189,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1); any number of servers may share one database",
+    )
 
     requester = commands.add_parser("requester", help="requester accounts").add_subparsers(metavar="ACTION")
     create = leaf(requester, "create", _requester_create, "create a requester and print its credentials")
@@ -203,6 +213,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_worker_commands(commands, leaf)
     add_bonus_commands(commands, leaf)
+    add_notification_commands(commands, leaf)
 
     ledger = commands.add_parser("ledger", help="the books").add_subparsers(metavar="ACTION")
     leaf(ledger, "audit", _ledger_audit, "re-add the journal and check every invariant")

@@ -7,6 +7,7 @@ import os
 from typing import Any
 from urllib.parse import urlencode
 
+from openturk.cli_qualifications import add_worker_qualification_commands
 from openturk.money import format_amount
 from openturk.service.services import Services
 
@@ -109,3 +110,4 @@ def add_worker_commands(commands: Any, leaf: Any) -> None:
     ret.add_argument("assignment_id")
     earnings = leaf(worker, "earnings", worker_earnings, "every reward and bonus paid to a worker")
     earnings.add_argument("worker_id")
+    add_worker_qualification_commands(worker, leaf)

@@ -74,6 +74,12 @@ class IncompleteSignatureError(AuthError):
     wire_type = "IncompleteSignatureException"
 
 
+class BadTimestampError(IncompleteSignatureError):
+    """A legacy request whose Timestamp is missing or not an ISO 8601 time."""
+
+    legacy_code = "AWS.BadClaimsSupplied"
+
+
 class MissingAuthenticationTokenError(AuthError):
     wire_type = "MissingAuthenticationTokenException"
 
@@ -91,6 +97,12 @@ class RequestError(OpenTurkError):
 class ParameterError(RequestError):
     turk_code = "ParameterValidationError"
     legacy_code = "AWS.MechanicalTurk.InvalidParameterValue"
+
+
+class MissingParameterError(ParameterError):
+    """A required legacy parameter is absent (the JSON API reports that as a ValidationException)."""
+
+    legacy_code = "AWS.MissingParameters"
 
 
 class ParameterOutOfRangeError(RequestError):
@@ -188,3 +200,45 @@ class ServiceFault(OpenTurkError):  # noqa: N818 - named after the wire error it
     http_status = 500
     wire_type = "ServiceFault"
     turk_code = legacy_code = "AWS.ServiceUnavailable"
+
+
+# --- Qualifications, worker blocks and messages (issue 7) ---------------------------------------
+
+
+class QualificationTypeDoesNotExistError(DoesNotExistError):
+    thing, key = "QualificationType", "QualificationTypeId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.QualificationTypeDoesNotExist"
+
+
+class QualificationDoesNotExistError(RequestError):
+    """A worker holds no Qualification of the type (GetQualificationScore, revoking)."""
+
+    turk_code = legacy_code = "AWS.MechanicalTurk.QualificationDoesNotExist"
+
+    def __init__(self, type_id: str, worker_id: str) -> None:
+        super().__init__(
+            f"You requested a Qualification that does not exist: worker {worker_id} has no "
+            f"Qualification of QualificationType {type_id}.",
+            data={"QualificationTypeId": type_id, "WorkerId": worker_id},
+        )
+
+
+class QualificationRequestDoesNotExistError(DoesNotExistError):
+    thing, key = "QualificationRequest", "QualificationRequestId"
+    turk_code = legacy_code = "AWS.MechanicalTurk.QualificationRequestDoesNotExist"
+
+
+class QualificationTypeAlreadyExistsError(RequestError):
+    turk_code = legacy_code = "AWS.MechanicalTurk.QualificationTypeAlreadyExists"
+
+
+class PermissionDeniedError(RequestError):
+    """The caller may see the thing but not change it (another requester's qualification type)."""
+
+    turk_code = legacy_code = "AWS.MechanicalTurk.PermissionDenied"
+
+
+class DoesNotMeetRequirementsError(RequestError):
+    """A worker's Qualifications do not meet a HIT's QualificationRequirements, or the worker is blocked."""
+
+    turk_code = legacy_code = "AWS.MechanicalTurk.DoesNotMeetRequirements"

@@ -15,7 +15,15 @@ _ALPHABET = string.ascii_uppercase + string.digits
 
 
 def _random(length: int, alphabet: str = _ALPHABET) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    # One big random integer written in the alphabet's base: uniform like ``secrets.choice`` per
+    # character, at a fraction of its cost (an id is made on every bonus and every request).
+    base = len(alphabet)
+    number = secrets.randbelow(base**length)
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, base)
+        chars.append(alphabet[digit])
+    return "".join(chars)
 
 
 def entity_id() -> str:

@@ -6,18 +6,19 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from openturk import ids
 from openturk.errors import RequesterDoesNotExistError
 from openturk.service import ledger
 from openturk.service.uow import MarketTransactions
-from openturk.storage.schema import accounts, credentials, requesters
+from openturk.storage.schema import accounts, credentials, marketplace, requesters
 
 DEPOSITS = "deposits"
 _IDENTITY_TTL_SECONDS = 10.0
 _IDENTITY_CACHE_SIZE = 10_000
+_ACCOUNT_OF = select(requesters.c.account_id).where(requesters.c.id == bindparam("id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ class AccountService:
         together on an empty database create exactly one.
         """
         with self._db.write() as conn:
+            # PostgreSQL: the marketplace row lock serialises the starters (SQLite's BEGIN IMMEDIATE does).
+            conn.execute(select(marketplace.c.id).with_for_update())
             if conn.execute(select(func.count()).select_from(requesters)).scalar_one():
                 return None
             return self._create(conn, name, balance_cents)
@@ -189,9 +192,10 @@ class AccountService:
 
     @staticmethod
     def _account_of(conn: Connection, requester_id: str) -> int:
-        found = conn.execute(
-            select(requesters.c.account_id).where(requesters.c.id == requester_id)
-        ).scalar_one_or_none()
+        known = ledger.remembered(conn, "requester", requester_id)
+        if known is not None:
+            return known
+        found = conn.execute(_ACCOUNT_OF, {"id": requester_id}).scalar_one_or_none()
         if found is None:
             raise RequesterDoesNotExistError(requester_id)
-        return int(found)
+        return ledger.remember(conn, "requester", requester_id, int(found))

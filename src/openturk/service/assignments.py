@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from openturk.errors import InvalidStateError
 from openturk.service import paging, slots, transitions
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.records import Assignment, Hit
@@ -74,6 +75,21 @@ class AssignmentService:
             transitions.approve(
                 conn, hit, row, now, feedback, request_id, override_rejection=override_rejection
             )
+
+    def approve_rejected(
+        self, requester_id: str, assignment_id: str, feedback: str | None, *, request_id: str
+    ) -> None:
+        """The legacy ApproveRejectedAssignment: rejected work only (submitted work is approved by
+        ApproveAssignment), decided in the same transaction that pays."""
+        with self._tx.write() as (conn, now):
+            row = transitions.load_assignment(conn, assignment_id, requester_id)
+            if row.status != "Rejected":
+                raise InvalidStateError(
+                    "This operation can be called with a status of: Rejected",
+                    data={"AssignmentId": assignment_id, "AssignmentStatus": row.status},
+                )
+            hit = slots.load_hit(conn, row.hit_id)
+            transitions.approve(conn, hit, row, now, feedback, request_id, override_rejection=True)
 
     def reject(self, requester_id: str, assignment_id: str, feedback: str, *, request_id: str) -> None:
         with self._tx.write() as (conn, now):

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Row
 from openturk import ids
 from openturk.errors import ParameterError
 from openturk.money import format_amount
-from openturk.service import ledger, paging, request_tokens, slots, transitions
+from openturk.service import ledger, paging, slots, transitions
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import bonus_fee
 from openturk.service.uow import MarketTransactions
@@ -38,6 +38,9 @@ class Bonus:
     reason: str
     granted_at: datetime
     request_id: str
+
+
+_NEW_BONUS = insert(bonuses)
 
 
 class BonusService:
@@ -63,7 +66,8 @@ class BonusService:
             )
         fee = bonus_fee(self._settings.fees, amount_cents)
         with self._tx.write() as (conn, now):
-            self._tx.claim_token(conn, now, requester_id, token, "SendBonus", request_id)
+            bonus_id = ids.entity_id()
+            self._tx.claim_token(conn, now, requester_id, token, "SendBonus", request_id, bonus_id)
             # Submitted, approved or rejected, on one of the caller's HITs; anything else does not exist.
             assignment = transitions.load_assignment(conn, assignment_id, requester_id)
             if assignment.worker_id != worker_id:
@@ -90,7 +94,7 @@ class BonusService:
                 ),
             )
             bonus = Bonus(
-                ids.entity_id(),
+                bonus_id,
                 worker_id,
                 assignment_id,
                 assignment.hit_id,
@@ -101,23 +105,22 @@ class BonusService:
                 request_id,
             )
             conn.execute(
-                insert(bonuses).values(
-                    id=bonus.id,
-                    requester_id=requester_id,
-                    worker_id=worker_id,
-                    assignment_id=assignment_id,
-                    hit_id=assignment.hit_id,
-                    amount_cents=amount_cents,
-                    fee_cents=fee,
-                    reason=reason,
-                    granted_at=now,
-                    request_id=request_id,
-                    unique_request_token=token,
-                    entry_id=entry,
-                )
+                _NEW_BONUS,
+                {
+                    "id": bonus.id,
+                    "requester_id": requester_id,
+                    "worker_id": worker_id,
+                    "assignment_id": assignment_id,
+                    "hit_id": assignment.hit_id,
+                    "amount_cents": amount_cents,
+                    "fee_cents": fee,
+                    "reason": reason,
+                    "granted_at": now,
+                    "request_id": request_id,
+                    "unique_request_token": token,
+                    "entry_id": entry,
+                },
             )
-            if token is not None:
-                request_tokens.record_result(conn, requester_id=requester_id, token=token, result_id=bonus.id)
             return bonus
 
     def list_payments(

@@ -30,6 +30,10 @@ class MarketClock:
         offset = conn.execute(select(marketplace.c.clock_offset_us)).scalar_one()
         return self._wall() + timedelta(microseconds=offset)
 
+    def wall(self) -> datetime:
+        """The machine's UTC time, without the marketplace offset."""
+        return self._wall()
+
     def offset(self) -> timedelta:
         with self._db.read() as conn:
             return timedelta(microseconds=conn.execute(select(marketplace.c.clock_offset_us)).scalar_one())

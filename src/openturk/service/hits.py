@@ -17,8 +17,17 @@ from openturk.errors import (
     HITTypeDoesNotExistError,
     InvalidHITStateError,
     ParameterError,
+    ParameterOutOfRangeError,
 )
-from openturk.service import ledger, paging, request_tokens, slots
+from openturk.service import (
+    events,
+    ledger,
+    paging,
+    request_tokens,
+    requirement_checks,
+    review_policies,
+    slots,
+)
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import SlotPrice, slot_price
 from openturk.service.questions import parse_question
@@ -61,6 +70,7 @@ class HitService:
     def _register_type(self, conn: Connection, requester_id: str, spec: HitTypeSpec, now: datetime) -> str:
         check_range("AssignmentDurationInSeconds", spec.assignment_duration_s)
         check_range("AutoApprovalDelayInSeconds", spec.auto_approval_delay_s)
+        requirement_checks.validate(conn, spec.qualification_requirements)
         requirements = json.dumps(
             list(spec.qualification_requirements), sort_keys=True, separators=(",", ":")
         )
@@ -100,6 +110,7 @@ class HitService:
                 created_at=now,
             )
         )
+        requirement_checks.link(conn, type_id, spec.qualification_requirements)
         return type_id
 
     def _price(self, type_row: Row[Any], max_assignments: int) -> SlotPrice:
@@ -127,6 +138,7 @@ class HitService:
                 "Either the Question parameter or the HITLayoutId parameter must be provided."
             )
         parse_question(spec.question)
+        review_policies.validate(spec.assignment_review_policy, spec.hit_review_policy)
         with self._tx.write() as (conn, now):
             self._tx.claim_token(conn, now, requester_id, spec.unique_request_token, "CreateHIT", request_id)
             type_id = (
@@ -135,6 +147,7 @@ class HitService:
                 else self._register_type(conn, requester_id, hit_type, now)
             )
             type_row = self._load_type(conn, requester_id, type_id)
+            requirement_checks.validate(conn, json.loads(type_row.qualification_requirements))
             price = self._price(type_row, spec.max_assignments)
             hit_id = ids.entity_id()
             escrow = ledger.open_account(conn, f"escrow:{hit_id}", "escrow", no_overdraft=True)
@@ -155,6 +168,8 @@ class HitService:
                     status="Assignable",
                 )
             )
+            review_policies.store(conn, hit_id, spec.assignment_review_policy, spec.hit_review_policy)
+            events.record_event(conn, now, "HITCreated", hit_id)  # rolled back with the HIT if money fails
             slots.reserve(
                 conn, slots.load_hit(conn, hit_id), spec.max_assignments, at=now, request_id=request_id
             )
@@ -220,8 +235,34 @@ class HitService:
     ) -> None:
         """A time in the past (or 0) expires the HIT now; a later one extends it, reserving again any
         slots whose money went back to the requester when it expired."""
+        self._expire_at(requester_id, hit_id, lambda hit, now: expire_at, request_id)
+
+    def extend_expiration(self, requester_id: str, hit_id: str, increment_s: int, *, request_id: str) -> None:
+        """The legacy ExtendHIT: the current expiration (or now, once expired) plus the increment, read
+        and written in one transaction so two extensions both count."""
+        if not 60 <= increment_s <= 31_536_000:
+            raise ParameterOutOfRangeError(
+                f"The value {increment_s} for ExpirationIncrementInSeconds is out of range. "
+                "It must be between 60 and 31536000.",
+                data={"ExpirationIncrementInSeconds": str(increment_s)},
+            )
+        self._expire_at(
+            requester_id,
+            hit_id,
+            lambda hit, now: max(hit.expires_at, now) + timedelta(seconds=increment_s),
+            request_id,
+        )
+
+    def _expire_at(
+        self,
+        requester_id: str,
+        hit_id: str,
+        when: Callable[[Row[Any], datetime], datetime],
+        request_id: str,
+    ) -> None:
         with self._tx.write() as (conn, now):
             hit = _live_hit(conn, hit_id, requester_id)
+            expire_at = when(hit, now)
             if expire_at <= now:
                 conn.execute(
                     update(hits).where(hits.c.id == hit_id).values(expires_at=min(hit.expires_at, now))
@@ -234,6 +275,7 @@ class HitService:
                     .where(hits.c.id == hit_id)
                     .values(expires_at=expire_at, num_released=0, expiry_settled=False)
                 )
+                events.record_event(conn, now, "HITExtended", hit_id)
             slots.settle(conn, hit_id, now, request_id)
 
     def create_additional_assignments(
@@ -260,6 +302,7 @@ class HitService:
             conn.execute(
                 update(hits).where(hits.c.id == hit_id).values(max_assignments=hits.c.max_assignments + count)
             )
+            events.record_event(conn, now, "HITExtended", hit_id)
             slots.settle(conn, hit_id, now, request_id)
 
     def update_review_status(self, requester_id: str, hit_id: str, revert: bool) -> None:
@@ -336,6 +379,7 @@ class HitService:
                 .where(hits.c.id == hit_id)
                 .values(status="Disposed", reviewing=False, num_released=hits.c.num_released + unsettled)
             )
+            events.record_event(conn, now, "HITDisposed", hit_id)
 
 
 def _group_id(type_id: str) -> str:

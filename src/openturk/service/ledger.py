@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import BindParameter, Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from openturk.errors import InsufficientFundsError
@@ -51,15 +52,37 @@ def open_account(conn: Connection, code: str, kind: str, *, no_overdraft: bool) 
     return int(key[0])
 
 
+# An account's id never changes once its row exists, nor does the account a requester or worker owns:
+# such look-ups are remembered per database (engine), for as long as the engine lives.
+_KNOWN: WeakKeyDictionary[Engine, dict[tuple[str, str], int]] = WeakKeyDictionary()
+
+
+def remembered(conn: Connection, kind: str, key: str) -> int | None:
+    known = _KNOWN.get(conn.engine)
+    return None if known is None else known.get((kind, key))
+
+
+def remember(conn: Connection, kind: str, key: str, account: int) -> int:
+    _KNOWN.setdefault(conn.engine, {})[(kind, key)] = account
+    return account
+
+
+_TOTALS = select(accounts.c.credits_posted, accounts.c.debits_posted).where(
+    accounts.c.id == bindparam("account")
+)
+_BY_CODE = select(accounts.c.id).where(accounts.c.code == bindparam("code"))
+
+
 def account_id(conn: Connection, code: str) -> int:
-    return int(conn.execute(select(accounts.c.id).where(accounts.c.code == code)).scalar_one())
+    known = remembered(conn, "code", code)
+    if known is not None:
+        return known
+    return remember(conn, "code", code, int(conn.execute(_BY_CODE, {"code": code}).scalar_one()))
 
 
 def balance(conn: Connection, account: int) -> int:
     """Credits minus debits: what a credit-normal account (a requester's, a worker's) holds."""
-    row = conn.execute(
-        select(accounts.c.credits_posted, accounts.c.debits_posted).where(accounts.c.id == account)
-    ).one()
+    row = conn.execute(_TOTALS, {"account": account}).one()
     return int(row.credits_posted) - int(row.debits_posted)
 
 
@@ -80,28 +103,32 @@ def post(
         if p.cents <= 0 or p.debit_account == p.credit_account:
             raise LedgerInvariantError(f"bad posting {p}")
     entry = conn.execute(
-        insert(journal_entries).values(
-            kind=kind,
-            created_at=at,
-            request_id=request_id,
-            requester_id=refs.requester_id,
-            worker_id=refs.worker_id,
-            hit_id=refs.hit_id,
-            assignment_id=refs.assignment_id,
-            memo=refs.memo,
-        )
+        _NEW_ENTRY,
+        {
+            "kind": kind,
+            "created_at": at,
+            "request_id": request_id,
+            "requester_id": refs.requester_id,
+            "worker_id": refs.worker_id,
+            "hit_id": refs.hit_id,
+            "assignment_id": refs.assignment_id,
+            "memo": refs.memo,
+        },
     ).inserted_primary_key
     assert entry is not None
     entry_id = int(entry[0])
+    # One statement per account the entry touches, debits and credits together: a no-overdraft account
+    # must cover what the entry takes from it net of what it brings (a bonus and its fee are covered
+    # together or not at all), and the conditional UPDATE itself decides that.
+    moves: dict[int, list[int]] = {}
     for p in entries:
-        _debit(conn, p.debit_account, p.cents)
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.id == p.credit_account)
-            .values(credits_posted=accounts.c.credits_posted + p.cents)
-        )
+        moves.setdefault(p.debit_account, [0, 0])[0] += p.cents
+        moves.setdefault(p.credit_account, [0, 0])[1] += p.cents
+    for account, (debit, credit) in moves.items():
+        if conn.execute(_MOVE, {"account": account, "debit": debit, "credit": credit}).rowcount != 1:
+            raise InsufficientFundsError()
     conn.execute(
-        insert(postings),
+        _NEW_POSTING,
         [
             {
                 "entry_id": entry_id,
@@ -115,12 +142,19 @@ def post(
     return entry_id
 
 
-def _debit(conn: Connection, account: int, cents: int) -> None:
-    covered = (~accounts.c.no_overdraft) | (accounts.c.credits_posted - accounts.c.debits_posted >= cents)
-    result = conn.execute(
-        update(accounts)
-        .where(accounts.c.id == account, covered)
-        .values(debits_posted=accounts.c.debits_posted + cents)
+_NEW_ENTRY = insert(journal_entries)
+_NEW_POSTING = insert(postings)
+_DEBIT: BindParameter[int] = bindparam("debit")
+_CREDIT: BindParameter[int] = bindparam("credit")
+_MOVE = (
+    update(accounts)
+    .where(
+        accounts.c.id == bindparam("account"),
+        (~accounts.c.no_overdraft)
+        | (accounts.c.credits_posted + _CREDIT - accounts.c.debits_posted - _DEBIT >= 0),
     )
-    if result.rowcount != 1:
-        raise InsufficientFundsError()
+    .values(
+        debits_posted=accounts.c.debits_posted + _DEBIT,
+        credits_posted=accounts.c.credits_posted + _CREDIT,
+    )
+)

@@ -22,17 +22,28 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
-from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from openturk.errors import ParameterError, QuestionXMLError
+from openturk.errors import ParameterError
+from openturk.service.mturk_xml import (
+    XML_SPACE,
+    children,
+    clip,
+    fail,
+    integer,
+    leaf,
+    one,
+    opt,
+    parse_xml,
+    split,
+)
 
 _SCHEMAS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
 EXTERNAL_NS = _SCHEMAS + "2006-07-14/ExternalQuestion.xsd"
@@ -51,13 +62,6 @@ _CONTENT = frozenset({"Title", "Text", "List", "FormattedContent", "Binary", "Em
 _FREE_TEXT = frozenset({"Constraints", "DefaultText", "NumberOfLinesSuggestion"})
 _ANSWER_VALUES = ("FreeText", "SelectionIdentifier", "OtherSelectionText", "UploadedFileKey")
 
-# MTurk's AWS.MechanicalTurk.XMLParseError message, as the brief quotes it (not found in public sources).
-_PARSE_ERROR = (
-    "There was an error parsing the XML question or answer data in your request.  Please make sure the "
-    "data is well-formed and validates against the appropriate schema. Details: {} (in {})"
-)
-_XML_SPACE = " \t\r\n"
-_INTEGER = re.compile(r"\+?0*([0-9]{1,10})")
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TAG = re.compile(r"<[^>]*>")
 _ROOTS = {
@@ -82,6 +86,7 @@ class FormQuestion:
     selections: tuple[tuple[str, str], ...]  # (SelectionIdentifier, text) for SelectionAnswer, else ()
     text: str  # plain text of QuestionContent, for rendering to a worker
     allows_other: bool = False  # a SelectionAnswer with an OtherSelection: free text is a valid answer
+    file_size_range: tuple[int, int] | None = None  # a FileUploadAnswer's (MinFileSizeInBytes, Max...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,80 +97,6 @@ class Question:
     html_content: str | None = None
     frame_height: int | None = None
     form_questions: tuple[FormQuestion, ...] = ()
-
-
-def _fail(detail: str, where: str = "Question") -> QuestionXMLError:
-    return QuestionXMLError(_PARSE_ERROR.format(detail, where), data={"Parameter": where, "Details": detail})
-
-
-def _clip(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else value[:limit] + "..."
-
-
-def _split(tag: str) -> tuple[str, str]:
-    if tag.startswith("{"):
-        namespace, _, local = tag[1:].partition("}")
-        return namespace, local
-    return "", tag
-
-
-def _parse_xml(document: str, where: str) -> Element:
-    text = document.strip(_XML_SPACE + "\ufeff")
-    if not text:
-        raise _fail("The document is empty.", where)
-    try:
-        root: Element = safe_fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        detail = f"DTDs, entity declarations and external references are not allowed ({type(exc).__name__})."
-        raise _fail(detail, where) from None
-    except ParseError as exc:
-        raise _fail(f"The document is not well-formed XML: {exc}.", where) from None
-    except ValueError:  # a lone surrogate: a character no XML document can carry
-        raise _fail("The document contains a character XML cannot carry.", where) from None
-    return root
-
-
-def _children(element: Element, ns: str, allowed: frozenset[str], where: str = "Question") -> list[Element]:
-    parent = _split(element.tag)[1]
-    for child in element:
-        child_ns, name = _split(child.tag)
-        if child_ns != ns or name not in allowed:
-            expected = ", ".join(sorted(allowed))
-            raise _fail(
-                f"Unexpected element '{child.tag}' in '{parent}'; expected one of: {expected}.", where
-            )
-    return list(element)
-
-
-def _opt(kids: list[Element], name: str, parent: str, where: str = "Question") -> Element | None:
-    found = [kid for kid in kids if _split(kid.tag)[1] == name]
-    if len(found) > 1:
-        raise _fail(f"Element '{name}' may appear only once in '{parent}'.", where)
-    return found[0] if found else None
-
-
-def _one(kids: list[Element], name: str, parent: str, where: str = "Question") -> Element:
-    found = _opt(kids, name, parent, where)
-    if found is None:
-        raise _fail(f"Missing required element '{name}' in '{parent}'.", where)
-    return found
-
-
-def _leaf(element: Element, where: str = "Question") -> str:
-    if len(element):
-        name, child = _split(element.tag)[1], _split(element[0].tag)[1]
-        detail = f"Element '{name}' must contain text only, not the element '{child}' (use a CDATA section)."
-        raise _fail(detail, where)
-    return element.text or ""
-
-
-def _integer(element: Element, low: int, high: int) -> int:
-    raw = _leaf(element).strip(_XML_SPACE)
-    match = _INTEGER.fullmatch(raw)
-    if match is None or not low <= int(match.group(1)) <= high:
-        name = _split(element.tag)[1]
-        raise _fail(f"The value '{_clip(raw)}' of element '{name}' is not an integer from {low} to {high}.")
-    return int(match.group(1))
 
 
 def _squash(text: str) -> str:
@@ -185,7 +116,7 @@ def _formatted_text(element: Element) -> str:
 def _content_text(elements: Iterable[Element]) -> str:
     pieces: list[str] = []
     for child in elements:
-        name = _split(child.tag)[1]
+        name = split(child.tag)[1]
         if name in ("Title", "Text"):
             pieces.append(_squash("".join(child.itertext())))
         elif name == "List":
@@ -200,30 +131,30 @@ def _content_text(elements: Iterable[Element]) -> str:
 def parse_question(document: str) -> Question:
     """Read and check a Question document; raise QuestionXMLError naming the first problem."""
     if (size := len(document.encode("utf-8", "surrogatepass"))) > MAX_QUESTION_BYTES:
-        raise _fail(f"The question data is {size} bytes; the limit is {MAX_QUESTION_BYTES} bytes.")
-    root = _parse_xml(document, "Question")
-    ns, name = _split(root.tag)
+        raise fail(f"The question data is {size} bytes; the limit is {MAX_QUESTION_BYTES} bytes.")
+    root = parse_xml(document, "Question")
+    ns, name = split(root.tag)
     if name not in _ROOTS:
-        raise _fail(
+        raise fail(
             f"Unexpected root element '{root.tag}'; "
             "the Question must be an ExternalQuestion, an HTMLQuestion or a QuestionForm."
         )
     if ns not in _ROOTS[name]:
         found = f"'{ns}'" if ns else "no namespace"
-        raise _fail(f"Element '{name}' must be in the namespace '{_ROOTS[name][0]}', found {found}.")
+        raise fail(f"Element '{name}' must be in the namespace '{_ROOTS[name][0]}', found {found}.")
     if name == "QuestionForm":
         return Question(QuestionKind.FORM, document, form_questions=_form(root, ns))
     if name == "HTMLQuestion":
-        kids = _children(root, ns, frozenset({"HTMLContent", "FrameHeight"}))
-        content = _leaf(_one(kids, "HTMLContent", name)).strip()
+        kids = children(root, ns, frozenset({"HTMLContent", "FrameHeight"}))
+        content = leaf(one(kids, "HTMLContent", name)).strip()
         if not content:
-            raise _fail("Element 'HTMLContent' must not be empty.")
-        height = _integer(_one(kids, "FrameHeight", name), 0, MAX_INT)
+            raise fail("Element 'HTMLContent' must not be empty.")
+        height = integer(one(kids, "FrameHeight", name), 0, MAX_INT)
         return Question(QuestionKind.HTML, document, html_content=content, frame_height=height)
-    kids = _children(root, ns, frozenset({"ExternalURL", "FrameHeight"}))
-    url = _leaf(_one(kids, "ExternalURL", name)).strip(_XML_SPACE)
+    kids = children(root, ns, frozenset({"ExternalURL", "FrameHeight"}))
+    url = leaf(one(kids, "ExternalURL", name)).strip(XML_SPACE)
     _check_url(url)
-    height = _integer(_one(kids, "FrameHeight", name), 0, MAX_INT)
+    height = integer(one(kids, "FrameHeight", name), 0, MAX_INT)
     return Question(QuestionKind.EXTERNAL, document, external_url=url, frame_height=height)
 
 
@@ -235,7 +166,7 @@ def _check_url(url: str) -> None:
     except ValueError:  # a bad port or a broken IPv6 literal
         valid = False
     if not valid or re.search(r"[\s\x00-\x1f\x7f]", url):
-        raise _fail(f"The ExternalURL '{_clip(url)}' is not an absolute http or https URL.")
+        raise fail(f"The ExternalURL '{clip(url)}' is not an absolute http or https URL.")
 
 
 def _form(root: Element, ns: str) -> tuple[FormQuestion, ...]:
@@ -243,16 +174,16 @@ def _form(root: Element, ns: str) -> tuple[FormQuestion, ...]:
     content = _CONTENT | {"Application"} if legacy else _CONTENT
     answers = frozenset({"FreeTextAnswer", "SelectionAnswer"} | ({"FileUploadAnswer"} if legacy else set()))
     questions: list[FormQuestion] = []
-    for element in _children(root, ns, frozenset({"Overview", "Question"})):
-        if _split(element.tag)[1] == "Overview":
-            _children(element, ns, content)
+    for element in children(root, ns, frozenset({"Overview", "Question"})):
+        if split(element.tag)[1] == "Overview":
+            children(element, ns, content)
             continue
         question = _form_question(element, ns, content, answers)
         if any(seen.identifier == question.identifier for seen in questions):
-            raise _fail(f"Duplicate QuestionIdentifier '{_clip(question.identifier)}' in 'QuestionForm'.")
+            raise fail(f"Duplicate QuestionIdentifier '{clip(question.identifier)}' in 'QuestionForm'.")
         questions.append(question)
     if not questions:
-        raise _fail("Element 'QuestionForm' must contain at least one 'Question'.")
+        raise fail("Element 'QuestionForm' must contain at least one 'Question'.")
     return tuple(questions)
 
 
@@ -260,74 +191,79 @@ def _form_question(
     element: Element, ns: str, content: frozenset[str], answers: frozenset[str]
 ) -> FormQuestion:
     names = {"QuestionIdentifier", "DisplayName", "IsRequired", "QuestionContent", "AnswerSpecification"}
-    kids = _children(element, ns, frozenset(names))
-    identifier = _leaf(_one(kids, "QuestionIdentifier", "Question")).strip(_XML_SPACE)
+    kids = children(element, ns, frozenset(names))
+    identifier = leaf(one(kids, "QuestionIdentifier", "Question")).strip(XML_SPACE)
     if not identifier:
-        raise _fail("Element 'QuestionIdentifier' must not be empty.")
-    display = _opt(kids, "DisplayName", "Question")
-    display_name = None if display is None else _squash(_leaf(display)) or None
+        raise fail("Element 'QuestionIdentifier' must not be empty.")
+    display = opt(kids, "DisplayName", "Question")
+    display_name = None if display is None else _squash(leaf(display)) or None
     required = False
-    if (flag := _opt(kids, "IsRequired", "Question")) is not None:
-        raw = _leaf(flag).strip(_XML_SPACE)
+    if (flag := opt(kids, "IsRequired", "Question")) is not None:
+        raw = leaf(flag).strip(XML_SPACE)
         if raw not in ("true", "false", "1", "0"):
-            raise _fail(f"The value '{_clip(raw)}' of element 'IsRequired' is not a boolean (true or false).")
+            raise fail(f"The value '{clip(raw)}' of element 'IsRequired' is not a boolean (true or false).")
         required = raw in ("true", "1")
-    question_content = _one(kids, "QuestionContent", "Question")
-    _children(question_content, ns, content)
-    spec = _children(_one(kids, "AnswerSpecification", "Question"), ns, answers)
+    question_content = one(kids, "QuestionContent", "Question")
+    children(question_content, ns, content)
+    spec = children(one(kids, "AnswerSpecification", "Question"), ns, answers)
     if len(spec) != 1:
         expected = ", ".join(sorted(answers))
-        raise _fail(f"Element 'AnswerSpecification' must contain exactly one of: {expected}.")
+        raise fail(f"Element 'AnswerSpecification' must contain exactly one of: {expected}.")
     answer = spec[0]
-    kind = _split(answer.tag)[1]
+    kind = split(answer.tag)[1]
     selections: tuple[tuple[str, str], ...] = ()
     allows_other = False
+    file_size_range: tuple[int, int] | None = None
     if kind == "SelectionAnswer":
         selections, allows_other = _selection_answer(answer, ns)
     elif kind == "FileUploadAnswer":
-        sizes = _children(answer, ns, frozenset({"MinFileSizeInBytes", "MaxFileSizeInBytes"}))
-        low = _integer(_one(sizes, "MinFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
-        if low > _integer(_one(sizes, "MaxFileSizeInBytes", kind), 0, MAX_FILE_SIZE):
-            raise _fail("MinFileSizeInBytes must not be larger than MaxFileSizeInBytes.")
+        sizes = children(answer, ns, frozenset({"MinFileSizeInBytes", "MaxFileSizeInBytes"}))
+        low = integer(one(sizes, "MinFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
+        high = integer(one(sizes, "MaxFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
+        if low > high:
+            raise fail("MinFileSizeInBytes must not be larger than MaxFileSizeInBytes.")
+        file_size_range = (low, high)
     else:
-        _children(answer, ns, _FREE_TEXT)
+        children(answer, ns, _FREE_TEXT)
     text = _content_text(question_content)
-    return FormQuestion(identifier, display_name, required, kind, selections, text, allows_other)
+    return FormQuestion(
+        identifier, display_name, required, kind, selections, text, allows_other, file_size_range
+    )
 
 
 def _selection_answer(answer: Element, ns: str) -> tuple[tuple[tuple[str, str], ...], bool]:
     names = frozenset({"MinSelectionCount", "MaxSelectionCount", "StyleSuggestion", "Selections"})
-    kids = _children(answer, ns, names)
-    least = _opt(kids, "MinSelectionCount", "SelectionAnswer")
-    most = _opt(kids, "MaxSelectionCount", "SelectionAnswer")
-    low = 0 if least is None else _integer(least, 0, MAX_INT)
-    if most is not None and _integer(most, 1, MAX_INT) < low:
-        raise _fail("MinSelectionCount must not be larger than MaxSelectionCount.")
-    if (style := _opt(kids, "StyleSuggestion", "SelectionAnswer")) is not None:
-        raw = _leaf(style).strip(_XML_SPACE)
+    kids = children(answer, ns, names)
+    least = opt(kids, "MinSelectionCount", "SelectionAnswer")
+    most = opt(kids, "MaxSelectionCount", "SelectionAnswer")
+    low = 0 if least is None else integer(least, 0, MAX_INT)
+    if most is not None and integer(most, 1, MAX_INT) < low:
+        raise fail("MinSelectionCount must not be larger than MaxSelectionCount.")
+    if (style := opt(kids, "StyleSuggestion", "SelectionAnswer")) is not None:
+        raw = leaf(style).strip(XML_SPACE)
         if raw not in STYLE_SUGGESTIONS:
             allowed = ", ".join(sorted(STYLE_SUGGESTIONS))
-            raise _fail(f"The value '{_clip(raw)}' of element 'StyleSuggestion' is not one of: {allowed}.")
-    choices = _one(kids, "Selections", "SelectionAnswer")
-    entries = _children(choices, ns, frozenset({"Selection", "OtherSelection"}))
-    allows_other = _opt(entries, "OtherSelection", "Selections") is not None
+            raise fail(f"The value '{clip(raw)}' of element 'StyleSuggestion' is not one of: {allowed}.")
+    choices = one(kids, "Selections", "SelectionAnswer")
+    entries = children(choices, ns, frozenset({"Selection", "OtherSelection"}))
+    allows_other = opt(entries, "OtherSelection", "Selections") is not None
     selections: list[tuple[str, str]] = []
     for entry in entries:
-        if _split(entry.tag)[1] == "OtherSelection":
-            _children(entry, ns, _FREE_TEXT)
+        if split(entry.tag)[1] == "OtherSelection":
+            children(entry, ns, _FREE_TEXT)
             continue
-        parts = _children(entry, ns, frozenset({"SelectionIdentifier", "Text", "FormattedContent", "Binary"}))
-        identifier = _leaf(_one(parts, "SelectionIdentifier", "Selection")).strip(_XML_SPACE)
+        parts = children(entry, ns, frozenset({"SelectionIdentifier", "Text", "FormattedContent", "Binary"}))
+        identifier = leaf(one(parts, "SelectionIdentifier", "Selection")).strip(XML_SPACE)
         if not identifier:
-            raise _fail("Element 'SelectionIdentifier' must not be empty.")
+            raise fail("Element 'SelectionIdentifier' must not be empty.")
         if any(identifier == seen for seen, _ in selections):
-            raise _fail(f"Duplicate SelectionIdentifier '{_clip(identifier)}' in 'Selections'.")
-        labels = [part for part in parts if _split(part.tag)[1] != "SelectionIdentifier"]
+            raise fail(f"Duplicate SelectionIdentifier '{clip(identifier)}' in 'Selections'.")
+        labels = [part for part in parts if split(part.tag)[1] != "SelectionIdentifier"]
         if len(labels) != 1:
-            raise _fail("Element 'Selection' must contain exactly one of: Binary, FormattedContent, Text.")
+            raise fail("Element 'Selection' must contain exactly one of: Binary, FormattedContent, Text.")
         selections.append((identifier, _content_text(labels)))
     if not selections:
-        raise _fail("Element 'Selections' must contain at least one 'Selection'.")
+        raise fail("Element 'Selections' must contain at least one 'Selection'.")
     return tuple(selections), allows_other
 
 
@@ -337,12 +273,18 @@ def _xml_text(value: str) -> str:
     return escape(clean, {"\r": "&#13;"}).encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def answers_document(answers: Sequence[tuple[str, str]], *, question: Question | None = None) -> str:
+def answers_document(
+    answers: Sequence[tuple[str, str]],
+    *,
+    question: Question | None = None,
+    uploads: Mapping[str, tuple[int, str]] | None = None,
+) -> str:
     """QuestionFormAnswers as MTurk returns it in Assignment.Answer: compact, ASCII, in the given order.
 
     Every answer is ``FreeText``, as for External and HTML questions.  Given the QuestionForm the
     answers belong to, a SelectionAnswer's values are grouped in one Answer, as MTurk does, as
-    ``SelectionIdentifier`` (or ``OtherSelectionText`` for a value that is no selection).
+    ``SelectionIdentifier`` (or ``OtherSelectionText`` for a value that is no selection).  ``uploads``
+    maps a question to its uploaded file's (size, key): ``UploadedFileSizeInBytes``, ``UploadedFileKey``.
     """
     kinds = {fq.identifier: fq for fq in question.form_questions} if question is not None else {}
     grouped: dict[str, list[str]] = {}
@@ -358,6 +300,9 @@ def answers_document(answers: Sequence[tuple[str, str]], *, question: Question |
         known = any(value == sid for sid, _ in form_question.selections)
         tag = "SelectionIdentifier" if known else "OtherSelectionText"
         grouped[identifier].append(f"<{tag}>{_xml_text(value)}</{tag}>")
+    for identifier, (size, key) in (uploads or {}).items():
+        sized = f"<UploadedFileSizeInBytes>{size}</UploadedFileSizeInBytes>"
+        order.append((identifier, [f"{sized}<UploadedFileKey>{_xml_text(key)}</UploadedFileKey>"]))
     body = "".join(
         f"<Answer><QuestionIdentifier>{_xml_text(identifier)}</QuestionIdentifier>{''.join(values)}</Answer>"
         for identifier, values in order
@@ -368,17 +313,17 @@ def answers_document(answers: Sequence[tuple[str, str]], *, question: Question |
 
 def parse_answers(document: str) -> list[tuple[str, str]]:
     """(QuestionIdentifier, value) pairs of a QuestionFormAnswers document, one per answer value."""
-    if not document.strip(_XML_SPACE):
+    if not document.strip(XML_SPACE):
         return []  # the API model: "If the Worker does not provide any answers, ... Answer may be empty."
-    root = _parse_xml(document, "Answer")
+    root = parse_xml(document, "Answer")
     if (expected := f"{{{ANSWERS_NS}}}QuestionFormAnswers") != root.tag:
-        raise _fail(f"Expected the root element '{expected}', found '{root.tag}'.", "Answer")
+        raise fail(f"Expected the root element '{expected}', found '{root.tag}'.", "Answer")
     pairs: list[tuple[str, str]] = []
     names = frozenset({"QuestionIdentifier", "UploadedFileSizeInBytes", *_ANSWER_VALUES})
-    for answer in _children(root, ANSWERS_NS, frozenset({"Answer"}), "Answer"):
-        kids = _children(answer, ANSWERS_NS, names, "Answer")
-        identifier = _leaf(_one(kids, "QuestionIdentifier", "Answer", "Answer"), "Answer")
-        values = [_leaf(kid, "Answer") for kid in kids if _split(kid.tag)[1] in _ANSWER_VALUES]
+    for answer in children(root, ANSWERS_NS, frozenset({"Answer"}), "Answer"):
+        kids = children(answer, ANSWERS_NS, names, "Answer")
+        identifier = leaf(one(kids, "QuestionIdentifier", "Answer", "Answer"), "Answer")
+        values = [leaf(kid, "Answer") for kid in kids if split(kid.tag)[1] in _ANSWER_VALUES]
         pairs.extend((identifier, value) for value in values or [""])
     return pairs
 
@@ -394,20 +339,20 @@ def validate_form_answers(question: Question, answers: Sequence[tuple[str, str]]
         form_question = by_identifier.get(identifier)
         data = {"QuestionIdentifier": identifier}
         if form_question is None:
-            message = f"There is no question '{_clip(identifier)}' in this HIT's QuestionForm."
+            message = f"There is no question '{clip(identifier)}' in this HIT's QuestionForm."
             raise ParameterError(message, data=data)
         selection = form_question.answer_kind == "SelectionAnswer"
         if identifier in seen and not selection:
-            raise ParameterError(f"Question '{_clip(identifier)}' is answered more than once.", data=data)
+            raise ParameterError(f"Question '{clip(identifier)}' is answered more than once.", data=data)
         seen.add(identifier)
         if not value.strip():
             continue
         valid = {sid for sid, _ in form_question.selections}
         if selection and value not in valid and not form_question.allows_other:
-            message = f"'{_clip(value)}' is not a selection of question '{_clip(identifier)}'."
+            message = f"'{clip(value)}' is not a selection of question '{clip(identifier)}'."
             raise ParameterError(message, data=data)
         answered.add(identifier)
     for form_question in question.form_questions:
         if form_question.required and form_question.identifier not in answered:
-            message = f"Question '{_clip(form_question.identifier)}' is required and has no answer."
+            message = f"Question '{clip(form_question.identifier)}' is required and has no answer."
             raise ParameterError(message, data={"QuestionIdentifier": form_question.identifier})

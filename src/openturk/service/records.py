@@ -32,6 +32,9 @@ class HitSpec:
     max_assignments: int = 1
     requester_annotation: str | None = None
     unique_request_token: str | None = None
+    # ReviewPolicy structures as CreateHIT received them (see service.review_policies).
+    assignment_review_policy: dict[str, Any] | None = None
+    hit_review_policy: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

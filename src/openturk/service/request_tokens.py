@@ -1,20 +1,42 @@
 """UniqueRequestToken: remembered for a while, written in the transaction of what it guards.
 
-The claim is an INSERT against the (requester, token) primary key inside a savepoint, so two racing
-calls with one token cannot both pass: the database's unique constraint decides, not a read-then-write.
-A token whose lifetime is over is deleted first, which frees it for a new payment as MTurk documents.
+The claim is one INSERT ... ON CONFLICT against the (requester, token) primary key: a new token is
+inserted, a token whose lifetime is over is taken over (MTurk frees a token after 24 hours), and a live
+one changes nothing, so two racing calls with one token cannot both pass: the database's unique
+constraint decides, not a read-then-write.  On PostgreSQL the second racer waits for the first's commit
+(or rollback, after which it claims the token itself).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from openturk.errors import DuplicateRequestError
 from openturk.storage.schema import request_tokens
+
+_COLUMNS = ("requester_id", "token", "operation", "request_id", "created_at", "expires_at", "result_id")
+
+
+def _claim_statement(dialect: Any) -> Any:
+    statement = dialect.insert(request_tokens).values({c: bindparam(c) for c in _COLUMNS})
+    excluded = statement.excluded
+    # SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg reports -1 otherwise).
+    return statement.on_conflict_do_update(
+        index_elements=[request_tokens.c.requester_id, request_tokens.c.token],
+        set_={c: excluded[c] for c in _COLUMNS[2:]},
+        where=request_tokens.c.expires_at <= excluded.created_at,
+    ).execution_options(preserve_rowcount=True)
+
+
+_CLAIM = {"sqlite": _claim_statement(sqlite), "postgresql": _claim_statement(postgresql)}
+_FIRST = select(request_tokens.c.request_id).where(
+    request_tokens.c.requester_id == bindparam("requester_id"), request_tokens.c.token == bindparam("token")
+)
 
 
 def claim(
@@ -26,24 +48,23 @@ def claim(
     request_id: str,
     now: datetime,
     lifetime: timedelta,
+    result_id: str | None = None,
 ) -> None:
-    key = (request_tokens.c.requester_id == requester_id) & (request_tokens.c.token == token)
-    conn.execute(delete(request_tokens).where(key, request_tokens.c.expires_at <= now))
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(request_tokens).values(
-                    requester_id=requester_id,
-                    token=token,
-                    operation=operation,
-                    request_id=request_id,
-                    created_at=now,
-                    expires_at=now + lifetime,
-                )
-            )
-    except IntegrityError:
-        first = conn.execute(select(request_tokens.c.request_id).where(key)).scalar_one()
-        raise DuplicateRequestError(token, first) from None
+    claimed = conn.execute(
+        _CLAIM[conn.dialect.name],
+        {
+            "requester_id": requester_id,
+            "token": token,
+            "operation": operation,
+            "request_id": request_id,
+            "created_at": now,
+            "expires_at": now + lifetime,
+            "result_id": result_id,
+        },
+    )
+    if claimed.rowcount != 1:
+        first = conn.execute(_FIRST, {"requester_id": requester_id, "token": token}).scalar_one()
+        raise DuplicateRequestError(token, first)
 
 
 def record_result(conn: Connection, *, requester_id: str, token: str, result_id: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from sqlalchemy import select
 
@@ -10,13 +10,20 @@ from openturk.service.accounts import AccountService
 from openturk.service.assignments import AssignmentService
 from openturk.service.bonuses import BonusService
 from openturk.service.clock import MarketClock
+from openturk.service.disable_hit import HitDisabler
 from openturk.service.hits import HitService
+from openturk.service.numbered_pages import NumberedPages
 from openturk.service.paging import PageTokens
+from openturk.service.qualification_grants import QualificationGrantService
+from openturk.service.qualifications import QualificationService
 from openturk.service.uow import MarketTransactions
+from openturk.service.worker_market import WorkerMarket
+from openturk.service.worker_qualifications import WorkerQualificationService
+from openturk.service.worker_relations import WorkerRelationsService
 from openturk.service.workers import WorkerService
 from openturk.settings import Settings
 from openturk.storage import migrate
-from openturk.storage.db import Database
+from openturk.storage.db import Database, retry_service_calls
 from openturk.storage.schema import marketplace
 
 
@@ -31,6 +38,15 @@ class Services:
     assignments: AssignmentService
     workers: WorkerService
     bonuses: BonusService
+    # The legacy query API's page-number listings and DisableHIT (issue 5).
+    numbered_pages: NumberedPages
+    hit_disabler: HitDisabler
+    # Qualifications, worker blocks and messages, and the marketplace as a worker sees it (issue 7).
+    qualifications: QualificationService
+    qualification_grants: QualificationGrantService
+    worker_qualifications: WorkerQualificationService
+    worker_relations: WorkerRelationsService
+    worker_market: WorkerMarket
 
     def close(self) -> None:
         self.db.dispose()
@@ -44,14 +60,27 @@ def open_services(settings: Settings) -> Services:
         tokens = PageTokens(conn.execute(select(marketplace.c.token_key)).scalar_one())
     clock = MarketClock(db)
     tx = MarketTransactions(db, clock, settings.token_lifetime)
-    return Services(
+    hits = HitService(tx, settings, tokens)
+    services = Services(
         settings=settings,
         db=db,
         clock=clock,
         tx=tx,
         accounts=AccountService(tx),
-        hits=HitService(tx, settings, tokens),
+        hits=hits,
         assignments=AssignmentService(tx, tokens),
         workers=WorkerService(tx),
         bonuses=BonusService(tx, settings, tokens),
+        numbered_pages=NumberedPages(tx),
+        hit_disabler=HitDisabler(tx, hits),
+        qualifications=QualificationService(tx, tokens),
+        qualification_grants=QualificationGrantService(tx, tokens),
+        worker_qualifications=WorkerQualificationService(tx),
+        worker_relations=WorkerRelationsService(tx, tokens),
+        worker_market=WorkerMarket(tx, tokens),
     )
+    # A deadlock, a PostgreSQL restart or a busy SQLite file rolls back a whole call: run it again.
+    for field in fields(services):
+        if field.name not in ("settings", "db", "tx"):
+            retry_service_calls(getattr(services, field.name))
+    return services

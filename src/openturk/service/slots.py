@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Row
 
 from openturk.errors import HITDoesNotExistError
-from openturk.service import ledger
+from openturk.service import events, ledger
 from openturk.storage.db import in_write
 from openturk.storage.schema import hits, requesters, workers
 
@@ -84,17 +84,28 @@ def settle(conn: Connection, hit_id: str, now: datetime, request_id: str | None 
     if not changed:
         return hit
     conn.execute(update(hits).where(hits.c.id == hit_id).values(**changed))
+    events.hit_settled(conn, hit, changed, now, request_id)  # notifications, the HIT review policy
     return load_hit(conn, hit_id)
 
 
+_REQUESTER_ACCOUNT = select(requesters.c.account_id).where(requesters.c.id == bindparam("id"))
+_WORKER_ACCOUNT = select(workers.c.account_id).where(workers.c.id == bindparam("id"))
+
+
 def requester_account(conn: Connection, requester_id: str) -> int:
-    return int(
-        conn.execute(select(requesters.c.account_id).where(requesters.c.id == requester_id)).scalar_one()
-    )
+    known = ledger.remembered(conn, "requester", requester_id)
+    if known is not None:
+        return known
+    found = int(conn.execute(_REQUESTER_ACCOUNT, {"id": requester_id}).scalar_one())
+    return ledger.remember(conn, "requester", requester_id, found)
 
 
 def worker_account(conn: Connection, worker_id: str) -> int:
-    return int(conn.execute(select(workers.c.account_id).where(workers.c.id == worker_id)).scalar_one())
+    known = ledger.remembered(conn, "worker", worker_id)
+    if known is not None:
+        return known
+    found = int(conn.execute(_WORKER_ACCOUNT, {"id": worker_id}).scalar_one())
+    return ledger.remember(conn, "worker", worker_id, found)
 
 
 def reserve(

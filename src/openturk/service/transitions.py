@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from openturk.errors import AssignmentDoesNotExistError, InvalidStateError
-from openturk.service import slots
+from openturk.service import events, review_policies, slots
 from openturk.storage.db import in_write
 from openturk.storage.schema import assignments, hit_types, hits
 
@@ -27,17 +27,24 @@ VISIBLE_TO_REQUESTER = ("Submitted", "Approved", "Rejected")
 
 def load_assignment(conn: Connection, assignment_id: str, requester_id: str | None = None) -> Row[Any]:
     """An assignment the requester may see: submitted, approved or rejected, on one of its own HITs."""
-    query = select(assignments).where(assignments.c.id == assignment_id)
-    if in_write(conn):
-        query = query.with_for_update()
-    if requester_id is not None:
-        query = query.where(
-            assignments.c.requester_id == requester_id, assignments.c.status.in_(VISIBLE_TO_REQUESTER)
-        )
-    row = conn.execute(query).first()
+    query = _ASSIGNMENT[(requester_id is not None, in_write(conn))]
+    row = conn.execute(query, {"id": assignment_id, "requester_id": requester_id}).first()
     if row is None:
         raise AssignmentDoesNotExistError(assignment_id)
     return row
+
+
+def _assignment_query(for_requester: bool, locked: bool) -> Select[Any]:
+    query = select(assignments).where(assignments.c.id == bindparam("id"))
+    if for_requester:
+        query = query.where(
+            assignments.c.requester_id == bindparam("requester_id"),
+            assignments.c.status.in_(VISIBLE_TO_REQUESTER),
+        )
+    return query.with_for_update() if locked else query
+
+
+_ASSIGNMENT = {(r, w): _assignment_query(r, w) for r in (False, True) for w in (False, True)}
 
 
 def bump(conn: Connection, hit_id: str, **deltas: int) -> None:
@@ -67,6 +74,9 @@ def submit(conn: Connection, a: Row[Any], answer: str, now: datetime, request_id
         auto_approval_at=now + timedelta(seconds=delay),
     )
     bump(conn, a.hit_id, num_pending=-1, num_submitted=1)
+    events.record_event(conn, now, "AssignmentSubmitted", a.hit_id, a.id)
+    if (decided := review_policies.assignment_submitted(conn, a.id, now, request_id)) is not None:
+        return decided  # the HIT's ScoreMyKnownAnswers policy approved or rejected it
     if delay == 0:
         approve(
             conn, slots.load_hit(conn, a.hit_id), load_assignment(conn, a.id), now, None, request_id, at=now
@@ -80,12 +90,14 @@ def return_(conn: Connection, a: Row[Any], now: datetime, request_id: str | None
     _require(a, ("Accepted",), "Accepted")
     _set(conn, a.id, status="Returned", returned_at=now)
     bump(conn, a.hit_id, num_pending=-1)
+    events.record_event(conn, now, "AssignmentReturned", a.hit_id, a.id)
     slots.settle(conn, a.hit_id, now, request_id)
 
 
 def abandon(conn: Connection, a: Row[Any], now: datetime) -> None:
     _set(conn, a.id, status="Abandoned", returned_at=a.deadline_at)
     bump(conn, a.hit_id, num_pending=-1)
+    events.record_event(conn, now, "AssignmentAbandoned", a.hit_id, a.id)
     slots.settle(conn, a.hit_id, now)
 
 
@@ -122,6 +134,7 @@ def approve(
         bump(conn, hit.id, num_rejected=-1, num_approved=1)
     else:
         bump(conn, hit.id, num_submitted=-1, num_approved=1)
+    events.record_event(conn, now, "AssignmentApproved", hit.id, a.id)
     slots.settle(conn, hit.id, now, request_id)
     return True
 
@@ -133,6 +146,7 @@ def reject(
     slots.release(conn, hit, 1, at=now, request_id=request_id, kind="assignment_refund", assignment_id=a.id)
     _set(conn, a.id, status="Rejected", rejected_at=now, requester_feedback=feedback)
     bump(conn, hit.id, num_submitted=-1, num_rejected=1)
+    events.record_event(conn, now, "AssignmentRejected", hit.id, a.id)
     slots.settle(conn, hit.id, now, request_id)
 
 
@@ -152,32 +166,38 @@ def _auto_approval_delay(conn: Connection, hit: Row[Any]) -> int:
     )
 
 
-def _overdue(now: datetime) -> ColumnElement[bool]:
+When = datetime | BindParameter[datetime]
+
+
+def _overdue(now: When) -> ColumnElement[bool]:
     return (assignments.c.status == "Accepted") & (assignments.c.deadline_at <= now)
 
 
-def _auto_approvable(now: datetime) -> ColumnElement[bool]:
+def _auto_approvable(now: When) -> ColumnElement[bool]:
     return (assignments.c.status == "Submitted") & (assignments.c.auto_approval_at <= now)
 
 
-def _unsettled_expiry(now: datetime) -> ColumnElement[bool]:
+def _unsettled_expiry(now: When) -> ColumnElement[bool]:
     return ~hits.c.expiry_settled & (hits.c.expires_at <= now) & (hits.c.status != "Disposed")
 
 
 def settle_due(conn: Connection, now: datetime) -> None:
     """Everything the clock has made due: abandoned assignments, auto-approvals, expired HITs."""
-    for a in conn.execute(select(assignments).where(_overdue(now))).all():
+    # Locked and re-read (PostgreSQL): two processes settling at once must not abandon or pay one
+    # assignment twice; the second finds it no longer due once the first commits.
+    for a in conn.execute(select(assignments).where(_overdue(now)).with_for_update()).all():
         abandon(conn, a, now)
-    for a in conn.execute(select(assignments).where(_auto_approvable(now))).all():
+    for a in conn.execute(select(assignments).where(_auto_approvable(now)).with_for_update()).all():
         approve(conn, slots.load_hit(conn, a.hit_id), a, now, None, None, at=a.auto_approval_at)
     for hit_id in conn.execute(select(hits.c.id).where(_unsettled_expiry(now))).scalars().all():
         slots.settle(conn, hit_id, now)
 
 
-def anything_due(conn: Connection, now: datetime) -> bool:
-    checks = (
-        select(assignments.c.id).where(_overdue(now)),
-        select(assignments.c.id).where(_auto_approvable(now)),
-        select(hits.c.id).where(_unsettled_expiry(now)),
+def anything_due(now: When) -> ColumnElement[bool]:
+    """True when settle_due has work: one expression (three indexed EXISTS probes), so a caller can ask
+    it in the same statement that reads the clock."""
+    return or_(
+        exists(select(assignments.c.id).where(_overdue(now))),
+        exists(select(assignments.c.id).where(_auto_approvable(now))),
+        exists(select(hits.c.id).where(_unsettled_expiry(now))),
     )
-    return any(conn.execute(q.limit(1)).first() is not None for q in checks)

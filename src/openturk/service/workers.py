@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openturk import ids
 from openturk.errors import InvalidHITStateError, WorkerDoesNotExistError
-from openturk.service import ledger, slots, transitions
+from openturk.service import events, file_uploads, ledger, requirements, slots, transitions
 from openturk.service.questions import Question, answers_document, parse_question, validate_form_answers
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, hit_types, journal_entries, postings, workers
@@ -99,6 +99,7 @@ class WorkerService:
                     f"HIT {hit_id} {reason}; it cannot be accepted.",
                     data={"HITId": hit_id, "HITStatus": hit.status},
                 )
+            requirements.require(conn, worker_id, hit, requirements.Action.ACCEPT)
             hit_type = conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
             assignment_id = ids.entity_id()
             deadline = now + timedelta(seconds=hit_type.assignment_duration_s)
@@ -118,20 +119,31 @@ class WorkerService:
             except IntegrityError:  # a concurrent accept by the same worker won the race
                 raise self._already_accepted(hit_id, worker_id) from None
             transitions.bump(conn, hit_id, num_pending=1)
+            events.record_event(conn, now, "AssignmentAccepted", hit_id, assignment_id)
             slots.settle(conn, hit_id, now)
             question = parse_question(hit.question)
             return Accepted(
                 assignment_id, hit_id, worker_id, deadline, question.kind.value, question.external_url
             )
 
-    def submit(self, assignment_id: str, answers: Sequence[tuple[str, str]]) -> str:
-        """Store the answers as a QuestionFormAnswers document; returns the new assignment status."""
+    def submit(
+        self,
+        assignment_id: str,
+        answers: Sequence[tuple[str, str]],
+        files: Sequence[file_uploads.IncomingFile] = (),
+    ) -> str:
+        """Store the answers as a QuestionFormAnswers document (and any uploaded files, see
+        ``file_uploads``); returns the new assignment status."""
         with self._tx.write() as (conn, now):
             row = transitions.load_assignment(conn, assignment_id)
             hit = slots.load_hit(conn, row.hit_id)
             question = parse_question(hit.question)
-            validate_form_answers(question, answers)
-            return transitions.submit(conn, row, answers_document(answers, question=question), now, None)
+            file_uploads.check_text_answers(question, answers)
+            store = file_uploads.FileStore.for_database(self._tx.db.url)
+            uploads = file_uploads.store_files(conn, store, row, question, files, now) if files else {}
+            validate_form_answers(question, [*answers, *((k, key) for k, (_, key) in uploads.items())])
+            document = answers_document(answers, question=question, uploads=uploads)
+            return transitions.submit(conn, row, document, now, None)
 
     def return_assignment(self, assignment_id: str) -> None:
         with self._tx.write() as (conn, now):

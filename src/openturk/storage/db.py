@@ -1,24 +1,56 @@
-"""Engines and the unit of work.
+"""Engines, the unit of work, and the one place a unit of work is retried.
 
 ``Database.write()`` opens a transaction that holds the write lock from its first statement (SQLite
 ``BEGIN IMMEDIATE``), so two writers never both read a balance and then both fail to upgrade their lock;
-on PostgreSQL it is an ordinary READ COMMITTED transaction whose money updates are conditional row updates.
-``Database.read()`` is a plain snapshot for queries.
+on PostgreSQL it is an ordinary READ COMMITTED transaction whose money updates are conditional row updates
+and whose rows are locked (``FOR UPDATE``) before they are changed.  ``Database.read()`` is a plain
+snapshot for queries.
+
+Row locks taken in different orders by different operations can deadlock on PostgreSQL, a PostgreSQL
+restart drops every connection, and SQLite can answer "database is locked" in the few cases its busy
+handler does not wait.  Each of these aborts the whole transaction, so the whole service call is safe to
+run again: ``retry_service_calls`` wraps every public method of the services once, and ``retrying`` runs
+a call again (with a growing, jittered pause, for up to ``RETRY_SECONDS``) when the failure is one of
+those.  Never retried: a failure while COMMIT itself was in flight on a connection that died, where the
+transaction may or may not have been committed.  That one reaches the client, which retries with its
+UniqueRequestToken.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
+import random
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from types import FunctionType
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE = "openturk_write"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# How long a service call keeps being retried: long enough to ride out a PostgreSQL restart.
+RETRY_SECONDS = 30.0
+RETRY_CONFLICTS = 10
+_UNKNOWN_OUTCOME = "_openturk_commit_outcome_unknown"
+# deadlock_detected, serialization_failure, lock_not_available; unique_violation is a lost
+# read-then-insert race (two calls registering one HIT type), which the retry resolves by reading the
+# winner's row.
+_PG_RETRY_STATES = frozenset({"40P01", "40001", "55P03", "23505"})
+# connection_exception (08xxx), admin_shutdown, crash_shutdown, cannot_connect_now: the server went away.
+_PG_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+log = logging.getLogger("openturk.db")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Database:
@@ -31,7 +63,14 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, pool_size)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=32, pool_pre_ping=True)
+            self.engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=32,
+                # A connection the server dropped (restart, failover) is noticed at checkout, not used.
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 5, "application_name": "openturk"},
+            )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -40,8 +79,19 @@ class Database:
         # Other processes still meet the busy timeout.
         with self._write_lock, self.engine.connect() as conn:
             conn = conn.execution_options(**{_WRITE: True})
-            with conn.begin():
+            transaction = conn.begin()
+            try:
                 yield conn
+            except BaseException:
+                with suppress(Exception):  # a dead connection cannot roll back; the server already did
+                    transaction.rollback()
+                raise
+            try:
+                transaction.commit()
+            except DBAPIError as error:
+                if _commit_may_have_happened(error):
+                    setattr(error, _UNKNOWN_OUTCOME, True)
+                raise
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -58,6 +108,84 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _commit_may_have_happened(error: DBAPIError) -> bool:
+    """A COMMIT that failed with a clean SQL error did not commit; one whose connection died may have."""
+    return error.connection_invalidated or getattr(error.orig, "sqlstate", None) is None
+
+
+def transient_kind(error: BaseException) -> str | None:
+    """ "conflict" (lost a race with another transaction), "unavailable" (the database went away or is
+    busy) or None: the failure rolled back the whole transaction and running the call again is safe,
+    or (None) it is not a failure of that kind."""
+    if not isinstance(error, DBAPIError) or getattr(error, _UNKNOWN_OUTCOME, False):
+        return None
+    orig = error.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return "unavailable" if sqlite_code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) else None
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        if state in _PG_RETRY_STATES:
+            return "conflict"
+        return "unavailable" if state in _PG_GONE_STATES or state.startswith("08") else None
+    # No SQLSTATE: the connection failed or could not be made (the server is restarting).
+    gone = error.connection_invalidated or type(orig).__name__ == "OperationalError"
+    return "unavailable" if gone else None
+
+
+def is_transient(error: BaseException) -> bool:
+    return transient_kind(error) is not None
+
+
+_depth = threading.local()
+
+
+def retrying(
+    call: Callable[P, R], *, seconds: float = RETRY_SECONDS, conflicts: int = RETRY_CONFLICTS
+) -> Callable[P, R]:
+    """Wrap ``call`` so that a transient failure runs it again: up to ``conflicts`` times after losing
+    a race (a real duplicate fails fast), for up to ``seconds`` while the database is unavailable.
+
+    Only the outermost wrapped call retries: a service calling another service is retried as a whole.
+    """
+
+    @functools.wraps(call)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if getattr(_depth, "value", 0):
+            return call(*args, **kwargs)
+        deadline = time.monotonic() + seconds
+        lost = 0
+        while True:
+            _depth.value = 1
+            try:
+                return call(*args, **kwargs)
+            except DBAPIError as error:
+                kind = transient_kind(error)
+                if kind is None or time.monotonic() >= deadline:
+                    raise
+                if kind == "conflict":
+                    lost += 1
+                    if lost > conflicts:
+                        raise
+                    pause = 0.002 * 2**lost
+                else:
+                    log.warning("database unavailable (%s); running %s again", error.orig, call.__qualname__)
+                    pause = 0.1
+            finally:
+                _depth.value = 0
+            time.sleep(pause * (0.5 + random.random()))
+
+    return run
+
+
+def retry_service_calls(service: object) -> None:
+    """Make every public method of ``service`` (an instance) retry as a whole; see ``retrying``."""
+    cls = type(service)
+    for name in dir(cls):
+        if not name.startswith("_") and isinstance(inspect.getattr_static(cls, name), FunctionType):
+            setattr(service, name, retrying(getattr(service, name)))
 
 
 def in_write(conn: Connection) -> bool:

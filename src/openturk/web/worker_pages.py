@@ -2,7 +2,8 @@
 
 * ``POST /mturk/externalSubmit``: where ExternalQuestion and HTMLQuestion pages post their form (the
   ``turkSubmitTo`` parameter is this server).  ``assignmentId`` says which assignment; every other field
-  is an answer, in the order posted.  urlencoded or multipart; file parts are refused for now.
+  is an answer, in the order posted.  urlencoded or multipart; file parts are stored as uploaded files
+  (``service.file_uploads``).
 * ``GET /mturk/task?assignmentId=..``: the task page of an accepted assignment.  An ExternalQuestion is
   shown in an iframe on its ExternalURL with MTurk's four query parameters; a QuestionForm is rendered
   as a form; an HTMLQuestion is shown in an iframe on ``/mturk/task/content`` (below).
@@ -30,6 +31,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -37,6 +39,7 @@ from starlette.routing import Route
 
 from openturk.errors import DoesNotExistError, OpenTurkError
 from openturk.money import formatted_price
+from openturk.service.file_uploads import IncomingFile
 from openturk.service.questions import FormQuestion, QuestionKind
 from openturk.service.workers import Task, WorkerService
 
@@ -219,7 +222,8 @@ def _form_question_html(fq: FormQuestion, index: int, hint: tuple[str, int]) -> 
     elif fq.answer_kind == "SelectionAnswer":
         control = _selection_html(fq, field_id, *hint)
     else:
-        control = '<p class="message">File upload answers are not supported yet.</p>'
+        attrs = " required" if fq.required else ""
+        control = f'<input type="file" id="{field_id}" name="{_e(fq.identifier)}"{attrs}>'
     legend = _e(fq.display_name or fq.identifier)
     return f"<fieldset><legend>{legend}{required}</legend>{text}{control}</fieldset>"
 
@@ -230,8 +234,10 @@ def question_form_html(task: Task, action: str) -> str:
         _form_question_html(fq, n, hints.get(fq.identifier, ("", 1)))
         for n, fq in enumerate(task.question.form_questions)
     )
+    uploads = any(fq.answer_kind == "FileUploadAnswer" for fq in task.question.form_questions)
+    enctype = ' enctype="multipart/form-data"' if uploads else ""
     return (
-        f'<form method="post" action="{_e(action)}" class="question-form">'
+        f'<form method="post" action="{_e(action)}" class="question-form"{enctype}>'
         f'<input type="hidden" name="assignmentId" value="{_e(task.assignment_id)}">'
         f'{questions}<p><button type="submit">Submit</button></p></form>'
     )
@@ -308,14 +314,20 @@ def worker_routes(workers: WorkerService) -> list[Route]:
 
     async def external_submit(request: Request) -> Response:
         try:
-            async with request.form() as form:
+            async with request.form() as form:  # uploaded files stay readable until this block ends
                 fields = form.multi_items()
-                if any(not isinstance(value, str) for _, value in fields):
-                    message = "File upload answers are not supported yet; nothing was submitted."
-                    return _message(_NOT_SUBMITTED, message, 400)
                 pairs = [(name, value) for name, value in fields if isinstance(value, str)]
+                # A file input left empty is posted as a part with no filename: no answer.
+                files = [
+                    IncomingFile(name, value.filename, value.content_type, value.file)
+                    for name, value in fields
+                    if isinstance(value, UploadFile) and value.filename
+                ]
+                return await submit_form(pairs, files)
         except HTTPException as exc:  # Starlette's answer to a malformed body
             return _message(_NOT_SUBMITTED, f"The form could not be read: {exc.detail}", 400)
+
+    async def submit_form(pairs: list[tuple[str, str]], files: list[IncomingFile]) -> Response:
         assignment_id = next((value for name, value in pairs if name == "assignmentId"), "")
         if not assignment_id:
             return _message(_NOT_SUBMITTED, "The form has no assignmentId field.", 400)
@@ -323,7 +335,7 @@ def worker_routes(workers: WorkerService) -> list[Route]:
             return _message(_NOT_SUBMITTED, "This is a preview: accept the HIT before submitting.", 400)
         answers = [(name, value) for name, value in pairs if name != "assignmentId"]
         try:
-            status: str = await run_in_threadpool(workers.submit, assignment_id, answers)
+            status: str = await run_in_threadpool(workers.submit, assignment_id, answers, files)
         except OpenTurkError as exc:
             return _error(_NOT_SUBMITTED, exc)
         body = (

@@ -33,15 +33,14 @@ def _type_spec(params: dict[str, Any]) -> HitTypeSpec:
 def _hit_spec(params: dict[str, Any]) -> HitSpec:
     if "HITLayoutId" in params or "HITLayoutParameters" in params:
         raise UnsupportedFeatureError("HITLayoutId is not supported by OpenTurk; send a Question document.")
-    for policy in ("AssignmentReviewPolicy", "HITReviewPolicy"):
-        if policy in params:
-            raise UnsupportedFeatureError(f"{policy} is not implemented yet by OpenTurk.")
     return HitSpec(
         question=params.get("Question"),
         lifetime_s=params["LifetimeInSeconds"],
         max_assignments=params.get("MaxAssignments", 1),
         requester_annotation=params.get("RequesterAnnotation"),
         unique_request_token=params.get("UniqueRequestToken"),
+        assignment_review_policy=params.get("AssignmentReviewPolicy"),
+        hit_review_policy=params.get("HITReviewPolicy"),
     )
 
 

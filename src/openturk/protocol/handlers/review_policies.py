@@ -3,7 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from openturk.protocol.handlers.base import Handler
+from sqlalchemy import select
 
-HANDLERS: Mapping[str, Handler] = {}
+from openturk.protocol.handlers.base import Call, Handler
+from openturk.service.paging import PageTokens
+from openturk.service.review_policies import ReviewPolicyService
+from openturk.storage.schema import marketplace
+
+_TOKENS: dict[str, PageTokens] = {}
+
+
+def _tokens(call: Call) -> PageTokens:
+    """The marketplace's page-token key, read once per database."""
+    tokens = _TOKENS.get(call.services.db.url)
+    if tokens is None:
+        with call.services.db.read() as conn:
+            tokens = PageTokens(conn.execute(select(marketplace.c.token_key)).scalar_one())
+        _TOKENS[call.services.db.url] = tokens
+    return tokens
+
+
+def _report(records: list[Any], level: str) -> dict[str, Any]:
+    results = [
+        {
+            "ActionId": r.action_id,
+            "SubjectId": r.subject_id,
+            "SubjectType": r.subject_type,
+            "QuestionId": r.question_id,
+            "Key": r.key,
+            "Value": r.value,
+        }
+        for r in records
+        if r.level == level and r.kind == "result"
+    ]
+    actions = [
+        {
+            "ActionId": r.action_id,
+            "ActionName": r.action_name,
+            "TargetId": r.subject_id,
+            "TargetType": r.subject_type,
+            "Status": r.status,
+            "CompleteTime": r.created_at,
+            "Result": r.result,
+            "ErrorCode": r.error_code,
+        }
+        for r in records
+        if r.level == level and r.kind == "action"
+    ]
+    return {"ReviewResults": results, "ReviewActions": actions}
+
+
+def list_review_policy_results_for_hit(call: Call, params: dict[str, Any]) -> Mapping[str, Any]:
+    levels = params.get("PolicyLevels") or ["Assignment", "HIT"]
+    report = ReviewPolicyService(call.services.tx, _tokens(call)).results(
+        call.requester_id,
+        params["HITId"],
+        levels,
+        bool(params.get("RetrieveActions", True)),
+        bool(params.get("RetrieveResults", True)),
+        params.get("NextToken"),
+        params.get("MaxResults"),
+    )
+    records = list(report.records)
+    out: dict[str, Any] = {
+        "HITId": report.hit_id,
+        "AssignmentReviewPolicy": report.assignment_policy,
+        "HITReviewPolicy": report.hit_policy,
+        "NextToken": report.next_token,
+    }
+    if "Assignment" in levels:
+        out["AssignmentReviewReport"] = _report(records, "Assignment")
+    if "HIT" in levels:
+        out["HITReviewReport"] = _report(records, "HIT")
+    return out
+
+
+HANDLERS: Mapping[str, Handler] = {"ListReviewPolicyResultsForHIT": list_review_policy_results_for_hit}

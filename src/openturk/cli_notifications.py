@@ -1,0 +1,39 @@
+"""``openturk notifications ...``: the event outbox (Email destinations land here) and its delivery."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from openturk.service.notifications import NotificationService, describe
+from openturk.service.notifications_delivery import Deliverer, DeliveryConfig
+from openturk.service.services import Services
+
+
+def notifications_list(services: Services, args: argparse.Namespace) -> dict[str, Any]:
+    messages = describe(NotificationService(services.tx).outbox(args.transport, args.pending, args.limit))
+    lines = []
+    for m in messages:
+        head = f"#{m['id']} {m['status']:9} {m['transport']:5} {m['destination']}  {m['event_type']}"
+        lines.append(
+            head + (f"\n    Subject: {m['subject']}\n    {m['text'].strip()}" if "subject" in m else "")
+        )
+    return {"messages": messages, "_text": "\n".join(lines) or "no notifications"}
+
+
+def notifications_deliver(services: Services, args: argparse.Namespace) -> dict[str, Any]:
+    """Deliver what is due now (the server does this continuously; useful when no server runs)."""
+    delivered = Deliverer(services.db, DeliveryConfig.from_env()).drain()
+    return {"delivered": delivered, "_text": f"delivered {delivered} notification(s)"}
+
+
+def add_notification_commands(commands: Any, leaf: Any) -> None:
+    group = commands.add_parser("notifications", help="HIT event notifications").add_subparsers(
+        metavar="ACTION"
+    )
+    listing = leaf(group, "list", notifications_list, "the outbox: every message, Email ones in full")
+    listing.add_argument("--transport", choices=("Email", "SQS", "SNS"))
+    listing.add_argument("--pending", action="store_true", help="only messages not delivered yet")
+    listing.add_argument("--limit", type=int, default=100, help="the newest N messages (default 100)")
+    deliver = leaf(group, "deliver", notifications_deliver, "deliver due notifications")
+    deliver.add_argument("--once", action="store_true", help="one pass, then exit (the default)")

@@ -1,0 +1,182 @@
+"""Reading a legacy request's parameters: a GET query or a POST form body, with flattened structures.
+
+Structures arrive flattened with a 1-based index (``Reward.1.Amount``, ``BonusAmount.1.CurrencyCode``,
+``QualificationRequirement.2.IntegerValue.1``); clients also send the index-less form for a single
+element (``Reward.Amount``, ``QualificationRequirement.1.LocaleValue.Country``).  Every helper raises
+the legacy-coded errors of ``openturk.errors``; none decides anything about the marketplace.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from openturk.errors import MissingParameterError, ParameterError
+from openturk.money import parse_cents
+
+_INT = re.compile(r"^[+-]?[0-9]{1,18}$")
+_EXTRA_ZEROS = re.compile(r"^([0-9]+\.[0-9]{2})0+$")
+
+
+def decode_pairs(text: str) -> list[tuple[str, str]]:
+    """``a=1&b=2`` as form decoding reads it (``+`` is a space); blank values are kept."""
+    try:
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise ParameterError("The request parameters are not valid UTF-8 form encoding.") from None
+
+
+class Params:
+    """A legacy request's parameters, as sent (values are never rewritten)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = dict(values)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    def text(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def required(self, name: str) -> str:
+        value = self.values.get(name)
+        if value is None or value == "":
+            raise MissingParameterError(
+                f"Your request is missing required parameters. Required parameters include {name}.",
+                data={"Parameter": name},
+            )
+        return value
+
+    def integer(self, name: str, *, required: bool = False) -> int | None:
+        raw = self.required(name) if required else self.values.get(name)
+        if raw is None or raw == "":
+            return None
+        if not _INT.fullmatch(raw.strip()):
+            raise ParameterError(
+                f'The value "{raw}" is not valid for the parameter {name}.', data={name: raw}
+            )
+        return int(raw.strip())
+
+    def required_integer(self, name: str) -> int:
+        value = self.integer(name, required=True)
+        assert value is not None
+        return value
+
+    def boolean(self, name: str) -> bool | None:
+        raw = self.values.get(name)
+        if raw is None or raw == "":
+            return None
+        lowered = raw.strip().lower()
+        if lowered not in ("true", "false"):
+            raise ParameterError(
+                f'The value "{raw}" is not valid for the parameter {name}. Use true or false.',
+                data={name: raw},
+            )
+        return lowered == "true"
+
+    def price_cents(self, name: str, *, required: bool = True) -> int | None:
+        """A Price structure (``Name.1.Amount`` and ``Name.1.CurrencyCode``) as integer cents."""
+        amount_key = _first_present(self.values, (f"{name}.1.Amount", f"{name}.Amount"))
+        currency_key = _first_present(self.values, (f"{name}.1.CurrencyCode", f"{name}.CurrencyCode"))
+        if amount_key is None:
+            if required:
+                self.required(f"{name}.1.Amount")
+            return None
+        currency = self.values.get(currency_key, "USD") if currency_key else "USD"
+        if currency != "USD":
+            raise ParameterError(
+                f'The value "{currency}" is not valid for the parameter {name}.1.CurrencyCode. '
+                "Only USD is supported.",
+                data={f"{name}.1.CurrencyCode": currency},
+            )
+        return legacy_cents(self.values[amount_key].strip())
+
+    def indexed(self, name: str) -> list[str]:
+        """A list sent as ``Name.1``, ``Name.2``... (or a single ``Name``), in index order."""
+        found = sorted(_indices(self.values, name))
+        if found:
+            return [self.values[f"{name}.{i}"] for i in found]
+        single = self.values.get(name)
+        return [] if single is None else [single]
+
+    def qualification_requirements(self) -> tuple[dict[str, Any], ...]:
+        """``QualificationRequirement.N.*`` in the 2017 API's structure: both front doors store the same."""
+        requirements = []
+        for n in sorted(_indices(self.values, "QualificationRequirement", nested=True)):
+            prefix = f"QualificationRequirement.{n}"
+            sub = Params(
+                {k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
+            )
+            requirement: dict[str, Any] = {
+                "QualificationTypeId": _nested_required(sub, prefix, "QualificationTypeId"),
+                "Comparator": _nested_required(sub, prefix, "Comparator"),
+            }
+            integers = sub.indexed("IntegerValue")
+            if integers:
+                requirement["IntegerValues"] = [_nested_int(v, f"{prefix}.IntegerValue") for v in integers]
+            locales = list(_locales(sub))
+            if locales:
+                requirement["LocaleValues"] = locales
+            preview = sub.boolean("RequiredToPreview")
+            if preview is not None:
+                requirement["RequiredToPreview"] = preview
+            requirements.append(requirement)
+        return tuple(requirements)
+
+
+def legacy_cents(text: str) -> int:
+    """A Price Amount: as the 2017 API's amounts, plus zeros beyond the cents ("5.000", "0.50")
+    that old SDKs print from floats.  Anything finer than a cent is refused, never rounded."""
+    match = _EXTRA_ZEROS.fullmatch(text)
+    return parse_cents(match.group(1) if match else text)
+
+
+def _first_present(values: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((k for k in keys if k in values), None)
+
+
+def _indices(values: Mapping[str, str], name: str, *, nested: bool = False) -> Iterator[int]:
+    pattern = re.compile(rf"^{re.escape(name)}\.([0-9]+)" + (r"\." if nested else "$"))
+    seen: set[int] = set()
+    for key in values:
+        match = pattern.match(key)
+        if match and int(match.group(1)) not in seen:
+            seen.add(int(match.group(1)))
+            yield int(match.group(1))
+
+
+def _nested_required(sub: Params, prefix: str, name: str) -> str:
+    value = sub.text(name)
+    if value is None or value == "":
+        raise MissingParameterError(
+            f"Your request is missing required parameters. Required parameters include {prefix}.{name}.",
+            data={"Parameter": f"{prefix}.{name}"},
+        )
+    return value
+
+
+def _nested_int(raw: str, name: str) -> int:
+    if not _INT.fullmatch(raw.strip()):
+        raise ParameterError(f'The value "{raw}" is not valid for the parameter {name}.', data={name: raw})
+    return int(raw.strip())
+
+
+def _locales(sub: Params) -> Iterator[dict[str, str]]:
+    numbered = sorted(_indices(sub.values, "LocaleValue", nested=True))
+    prefixes = [f"LocaleValue.{i}." for i in numbered] or (
+        ["LocaleValue."] if "LocaleValue.Country" in sub else []
+    )
+    for prefix in prefixes:
+        country = sub.text(prefix + "Country")
+        if not country:
+            raise MissingParameterError(
+                "Your request is missing required parameters. Required parameters include "
+                f"QualificationRequirement.N.{prefix}Country.",
+            )
+        locale = {"Country": country}
+        subdivision = sub.text(prefix + "Subdivision")
+        if subdivision:
+            locale["Subdivision"] = subdivision
+        yield locale

@@ -1,0 +1,174 @@
+"""Numbered pages for the legacy API: PageSize (1-100, default 10) and PageNumber (from 1).
+
+The 2017 listings page by keyset (``service.paging``); the legacy operations GetBonusPayments,
+SearchHITs, GetReviewableHITs and GetAssignmentsForHIT name a page by its number and report the total.
+Each query here is read-only, isolated per requester and ordered exactly like its 2017 counterpart
+(grant, creation or submission time, then id), so a row has the same position through both APIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.engine import Connection
+
+from openturk.errors import ParameterError, ParameterOutOfRangeError
+from openturk.service import slots, transitions
+from openturk.service.bonuses import Bonus
+from openturk.service.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from openturk.service.records import Assignment, Hit
+from openturk.service.uow import MarketTransactions
+from openturk.storage.schema import assignments, bonuses, hit_types, hits
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedPage(Generic[T]):
+    items: tuple[T, ...]
+    page_number: int
+    total: int
+
+
+def check_page(page_size: int | None, page_number: int | None) -> tuple[int, int]:
+    """(size, number) with the legacy defaults; out of range is AWS.ParameterOutOfRange."""
+    size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+    number = 1 if page_number is None else page_number
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ParameterOutOfRangeError(
+            f"The value {size} for PageSize is out of range. It must be between 1 and {MAX_PAGE_SIZE}.",
+            data={"PageSize": str(size)},
+        )
+    if number < 1:
+        raise ParameterOutOfRangeError(
+            f"The value {number} for PageNumber is out of range. It must be 1 or more.",
+            data={"PageNumber": str(number)},
+        )
+    return size, number
+
+
+class NumberedPages:
+    def __init__(self, tx: MarketTransactions) -> None:
+        self._tx = tx
+
+    def bonus_payments(
+        self,
+        requester_id: str,
+        hit_id: str | None,
+        assignment_id: str | None,
+        page_size: int | None,
+        page_number: int | None,
+    ) -> NumberedPage[Bonus]:
+        size, number = check_page(page_size, page_number)
+        if assignment_id is not None:
+            where = and_(bonuses.c.assignment_id == assignment_id, bonuses.c.requester_id == requester_id)
+        elif hit_id is not None:
+            where = and_(bonuses.c.hit_id == hit_id, bonuses.c.requester_id == requester_id)
+        else:
+            raise ParameterError(
+                "Either the HITId parameter or the AssignmentId parameter must be specified."
+            )
+        query = select(bonuses).where(where).order_by(bonuses.c.granted_at, bonuses.c.id)
+        with self._tx.read() as (conn, _now):
+            # Another requester's HIT or assignment answers as if it did not exist.
+            if assignment_id is not None:
+                transitions.load_assignment(conn, assignment_id, requester_id)
+            elif hit_id is not None:
+                slots.load_hit(conn, hit_id, requester_id)
+            rows, total = _numbered(conn, query, where, bonuses, size, number)
+        return NumberedPage(tuple(_bonus(r) for r in rows), number, total)
+
+    def hits(self, requester_id: str, page_size: int | None, page_number: int | None) -> NumberedPage[Hit]:
+        """Every HIT of the requester but the disposed ones, as ListHITs orders them."""
+        return self._hits(
+            and_(hits.c.requester_id == requester_id, hits.c.status != "Disposed"), page_size, page_number
+        )
+
+    def reviewable_hits(
+        self,
+        requester_id: str,
+        hit_type_id: str | None,
+        status: str | None,
+        page_size: int | None,
+        page_number: int | None,
+    ) -> NumberedPage[Hit]:
+        """As ListReviewableHITs: Reviewable unless Reviewing is asked for, optionally of one HIT type."""
+        where = and_(hits.c.requester_id == requester_id, hits.c.status == (status or "Reviewable"))
+        if hit_type_id is not None:
+            where = and_(where, hits.c.hit_type_id == hit_type_id)
+        return self._hits(where, page_size, page_number)
+
+    def _hits(
+        self, where: ColumnElement[bool], page_size: int | None, page_number: int | None
+    ) -> NumberedPage[Hit]:
+        size, number = check_page(page_size, page_number)
+        query = (
+            select(hits, hit_types)
+            .join(hit_types, hit_types.c.id == hits.c.hit_type_id)
+            .where(where)
+            .order_by(hits.c.created_at, hits.c.id)
+        )
+        with self._tx.read() as (conn, now):
+            rows, total = _numbered(conn, query, where, hits, size, number)
+            items = tuple(Hit.from_row(r, r, now) for r in rows)
+        return NumberedPage(items, number, total)
+
+    def assignments_for_hit(
+        self,
+        requester_id: str,
+        hit_id: str,
+        statuses: Sequence[str] | None,
+        page_size: int | None,
+        page_number: int | None,
+    ) -> NumberedPage[Assignment]:
+        """Submitted work only (as ListAssignmentsForHIT), in submission order."""
+        size, number = check_page(page_size, page_number)
+        visible = transitions.VISIBLE_TO_REQUESTER
+        wanted = tuple(sorted(set(statuses or visible) & set(visible)))
+        where = and_(assignments.c.hit_id == hit_id, assignments.c.status.in_(wanted))
+        query = select(assignments).where(where).order_by(assignments.c.submitted_at, assignments.c.id)
+        with self._tx.read() as (conn, _now):
+            slots.load_hit(conn, hit_id, requester_id)  # another requester's HIT does not exist
+            rows, total = _numbered(conn, query, where, assignments, size, number)
+        return NumberedPage(tuple(Assignment.from_row(r) for r in rows), number, total)
+
+    def similar_hits(self, requester_id: str, group_ids: Sequence[str]) -> dict[str, int]:
+        """NumberOfSimilarHITs: per HIT group, how many of the requester's HITs in it are not disposed."""
+        if not group_ids:
+            return {}
+        query = (
+            select(hits.c.hit_group_id, func.count())
+            .where(
+                hits.c.requester_id == requester_id,
+                hits.c.hit_group_id.in_(sorted(set(group_ids))),
+                hits.c.status != "Disposed",
+            )
+            .group_by(hits.c.hit_group_id)
+        )
+        with self._tx.db.read() as conn:
+            return {str(group): int(count) for group, count in conn.execute(query)}
+
+
+def _numbered(
+    conn: Connection, query: Select[Any], where: ColumnElement[bool], table: Any, size: int, number: int
+) -> tuple[list[Any], int]:
+    total = int(conn.execute(select(func.count()).select_from(table).where(where)).scalar_one())
+    rows = list(conn.execute(query.limit(size).offset((number - 1) * size)))
+    return rows, total
+
+
+def _bonus(r: Any) -> Bonus:
+    return Bonus(
+        r.id,
+        r.worker_id,
+        r.assignment_id,
+        r.hit_id,
+        int(r.amount_cents),
+        int(r.fee_cents),
+        r.reason,
+        r.granted_at,
+        r.request_id,
+    )

@@ -1,0 +1,185 @@
+"""The Qualifications workers hold, from the requester's side: granting, revoking and scoring them,
+listing a type's workers, and answering workers' requests for a type.
+
+Every call here is the type owner's alone (see ``qualification_access``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection, Row
+
+from openturk.errors import (
+    ParameterError,
+    QualificationDoesNotExistError,
+    QualificationRequestDoesNotExistError,
+    WorkerDoesNotExistError,
+)
+from openturk.service.keyset_pages import keyset_page
+from openturk.service.paging import Page, PageTokens
+from openturk.service.qualification_access import owned_type
+from openturk.service.qualification_records import Qualification, QualificationRequest
+from openturk.service.uow import MarketTransactions
+from openturk.storage.schema import workers
+from openturk.storage.schema_qualifications import qualification_requests, worker_qualifications
+
+
+def require_worker(conn: Connection, worker_id: str) -> Row[Any]:
+    row = conn.execute(select(workers).where(workers.c.id == worker_id)).first()
+    if row is None:
+        raise WorkerDoesNotExistError(worker_id)
+    return row
+
+
+def grant(conn: Connection, type_id: str, worker_id: str, value: int, now: datetime) -> None:
+    """Give (or give again, with a new value) a worker a Qualification."""
+    done = conn.execute(
+        update(worker_qualifications)
+        .where(
+            worker_qualifications.c.qualification_type_id == type_id,
+            worker_qualifications.c.worker_id == worker_id,
+        )
+        .values(integer_value=value, status="Granted", granted_at=now, revoked_at=None, reason=None)
+    ).rowcount
+    if not done:
+        conn.execute(
+            insert(worker_qualifications).values(
+                qualification_type_id=type_id,
+                worker_id=worker_id,
+                integer_value=value,
+                status="Granted",
+                created_at=now,
+                granted_at=now,
+            )
+        )
+
+
+class QualificationGrantService:
+    def __init__(self, tx: MarketTransactions, tokens: PageTokens) -> None:
+        self._tx = tx
+        self._tokens = tokens
+
+    # --- workers' Qualifications ---------------------------------------------------------------------
+
+    def associate(self, requester_id: str, type_id: str, worker_id: str, value: int | None) -> None:
+        with self._tx.write() as (conn, now):
+            owned_type(conn, requester_id, type_id, "assign it")
+            require_worker(conn, worker_id)
+            grant(conn, type_id, worker_id, 1 if value is None else value, now)
+
+    def disassociate(self, requester_id: str, type_id: str, worker_id: str, reason: str | None) -> None:
+        with self._tx.write() as (conn, now):
+            owned_type(conn, requester_id, type_id, "revoke it")
+            done = conn.execute(
+                update(worker_qualifications)
+                .where(
+                    worker_qualifications.c.qualification_type_id == type_id,
+                    worker_qualifications.c.worker_id == worker_id,
+                    worker_qualifications.c.status == "Granted",
+                )
+                .values(status="Revoked", revoked_at=now, reason=reason)
+            ).rowcount
+            if not done:
+                raise QualificationDoesNotExistError(type_id, worker_id)
+
+    def score(self, requester_id: str, type_id: str, worker_id: str) -> Qualification:
+        with self._tx.read() as (conn, _now):
+            owned_type(conn, requester_id, type_id, "read its scores")
+            row = conn.execute(
+                select(worker_qualifications).where(
+                    worker_qualifications.c.qualification_type_id == type_id,
+                    worker_qualifications.c.worker_id == worker_id,
+                )
+            ).first()
+        if row is None:
+            raise QualificationDoesNotExistError(type_id, worker_id)
+        return Qualification.from_row(row)
+
+    def list_workers(
+        self,
+        requester_id: str,
+        type_id: str,
+        status: str | None,
+        next_token: str | None,
+        max_results: int | None,
+    ) -> Page[Qualification]:
+        with self._tx.read() as (conn, _now):
+            owned_type(conn, requester_id, type_id, "list its workers")
+        wq = worker_qualifications.c
+        wanted = status or "Granted"
+        query = select(worker_qualifications).where(wq.qualification_type_id == type_id, wq.status == wanted)
+        scope = f"ListWorkersWithQualificationType:{requester_id}:{type_id}:{wanted}"
+        return keyset_page(
+            self._tx,
+            self._tokens,
+            scope,
+            next_token,
+            max_results,
+            query,
+            (wq.created_at, wq.worker_id),
+            lambda c, r: Qualification.from_row(r),
+        )
+
+    # --- requests, from the owner's side -------------------------------------------------------------
+
+    def list_requests(
+        self, requester_id: str, type_id: str | None, next_token: str | None, max_results: int | None
+    ) -> Page[QualificationRequest]:
+        qr = qualification_requests.c
+        query = select(qualification_requests).where(qr.requester_id == requester_id, qr.status == "Pending")
+        if type_id is not None:
+            with self._tx.read() as (conn, _now):
+                owned_type(conn, requester_id, type_id, "list its requests")
+            query = query.where(qr.qualification_type_id == type_id)
+        scope = f"ListQualificationRequests:{requester_id}:{type_id}"
+        return keyset_page(
+            self._tx,
+            self._tokens,
+            scope,
+            next_token,
+            max_results,
+            query,
+            (qr.submitted_at, qr.id),
+            lambda c, r: QualificationRequest.from_row(r),
+        )
+
+    def _pending(self, conn: Connection, requester_id: str, request_id: str) -> Row[Any]:
+        row = conn.execute(
+            select(qualification_requests).where(
+                qualification_requests.c.id == request_id,
+                qualification_requests.c.requester_id == requester_id,
+            )
+        ).first()
+        if row is None:
+            raise QualificationRequestDoesNotExistError(request_id)
+        if row.status != "Pending":
+            raise ParameterError(
+                f"QualificationRequest {request_id} has already been {row.status.lower()}; "
+                "only a pending request can be accepted or rejected.",
+                data={"QualificationRequestId": request_id},
+            )
+        return row
+
+    def accept_request(self, requester_id: str, request_id: str, value: int | None) -> None:
+        with self._tx.write() as (conn, now):
+            row = self._pending(conn, requester_id, request_id)
+            owned_type(conn, requester_id, row.qualification_type_id, "grant it")
+            granted = 1 if value is None else value
+            grant(conn, row.qualification_type_id, row.worker_id, granted, now)
+            conn.execute(
+                update(qualification_requests)
+                .where(qualification_requests.c.id == request_id)
+                .values(status="Granted", resolved_at=now, score=granted)
+            )
+
+    def reject_request(self, requester_id: str, request_id: str, reason: str | None) -> None:
+        with self._tx.write() as (conn, now):
+            self._pending(conn, requester_id, request_id)
+            conn.execute(
+                update(qualification_requests)
+                .where(qualification_requests.c.id == request_id)
+                .values(status="Rejected", resolved_at=now, reason=reason)
+            )

@@ -1,0 +1,101 @@
+"""What a worker can find and preview: the marketplace as one worker sees it (``openturk worker hits``,
+``openturk worker preview``).
+
+A HIT is listed when it is Assignable and not expired, its requester has not blocked the worker, and the
+worker meets every requirement guarding discovery (``DiscoverPreviewAndAccept``).  Each listing says
+whether the worker may also preview and accept it.  Pages are keyset pages over (creation time, HIT id),
+filled past HITs the worker cannot see, so a page is short only at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from openturk.service import paging, qualification_values, requirements, slots
+from openturk.service.paging import Page, PageTokens, Position, page_size
+from openturk.service.qualification_values import Value
+from openturk.service.questions import Question, parse_question
+from openturk.service.records import Hit
+from openturk.service.requirements import Action
+from openturk.service.uow import MarketTransactions
+from openturk.storage.schema import hit_types, hits
+from openturk.storage.types import to_micros
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    hit: Hit
+    can_preview: bool
+    can_accept: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    hit: Hit
+    question: Question
+    can_accept: bool
+
+
+class WorkerMarket:
+    def __init__(self, tx: MarketTransactions, tokens: PageTokens) -> None:
+        self._tx = tx
+        self._tokens = tokens
+
+    def available(self, worker_id: str, next_token: str | None, max_results: int | None) -> Page[Listing]:
+        scope = f"WorkerHITs:{worker_id}"
+        after = self._tokens.decode(scope, next_token)
+        size = page_size(max_results)
+        found: list[Listing] = []
+        last_key: tuple[datetime, str] | None = None
+        values: dict[str, Value | None] = {}
+        with self._tx.read() as (conn, now):
+            qualification_values.worker_values(conn, worker_id, ())  # raises if there is no such worker
+            blocked = requirements.blocked_by(conn, worker_id)
+            while len(found) < size:
+                query = (
+                    select(hits, hit_types)
+                    .join(hit_types, hit_types.c.id == hits.c.hit_type_id)
+                    .where(hits.c.status == "Assignable", hits.c.expires_at > now)
+                    .order_by(hits.c.created_at, hits.c.id)
+                    .limit(size * 2)
+                )
+                if blocked:
+                    query = query.where(hits.c.requester_id.not_in(blocked))
+                if after is not None:
+                    query = query.where(paging.after(hits.c.created_at, hits.c.id, after))
+                rows = conn.execute(query).all()
+                for row in rows:
+                    wanted: list[dict[str, Any]] = json.loads(row.qualification_requirements)
+                    missing = {str(r["QualificationTypeId"]) for r in wanted} - values.keys()
+                    if missing:
+                        values.update(qualification_values.worker_values(conn, worker_id, missing))
+                    access = requirements.access(wanted, values, blocked=False)
+                    last_key = (row.created_at, row.id)
+                    if access.allows(Action.DISCOVER):
+                        hit = Hit.from_row(row, row, now)
+                        found.append(
+                            Listing(hit, access.allows(Action.PREVIEW), access.allows(Action.ACCEPT))
+                        )
+                        if len(found) == size:
+                            break
+                if len(rows) < size * 2 or last_key is None:
+                    break
+                after = Position(to_micros(last_key[0]), last_key[1])
+        if not found:
+            return Page((), None)
+        last = found[-1].hit
+        return Page(tuple(found), self._tokens.encode(scope, Position(to_micros(last.created_at), last.id)))
+
+    def preview(self, worker_id: str, hit_id: str) -> Preview:
+        """The HIT's question as the worker may preview it; refused when a requirement guards preview."""
+        with self._tx.read() as (conn, now):
+            row = slots.load_hit(conn, hit_id)
+            access = requirements.require(conn, worker_id, row, Action.PREVIEW)
+            type_row = conn.execute(select(hit_types).where(hit_types.c.id == row.hit_type_id)).one()
+            hit = Hit.from_row(row, type_row, now)
+        return Preview(hit, parse_question(hit.question), access.allows(Action.ACCEPT))

@@ -1,0 +1,71 @@
+"""``GET /mturk/files/<key>?requester=..&expires=..&signature=..``: the temporary URL of an uploaded file
+(GetFileUploadURL), and the middleware that lets that operation name this server as the client
+reached it."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from openturk.service.file_uploads import DOWNLOAD_PATH, Download, FileDownloadError, FileService
+from openturk.service.services import Services
+
+_BASE_URL: ContextVar[str] = ContextVar("openturk_base_url", default="http://127.0.0.1:8000")
+
+
+def base_url() -> str:
+    """This server's address as the current request reached it (for URLs handed to clients)."""
+    return _BASE_URL.get()
+
+
+class BaseUrlMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            token = _BASE_URL.set(str(Request(scope).base_url).rstrip("/"))
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                _BASE_URL.reset(token)
+            return
+        await self.app(scope, receive, send)
+
+
+def _filename(download: Download) -> str:
+    name = (download.filename or "upload").replace("\\", "_").replace('"', "_").replace("/", "_")
+    return "".join(c if 32 <= ord(c) < 127 else "_" for c in name) or "upload"
+
+
+def file_routes(services: Services) -> list[Route]:
+    files = FileService.for_database(services.tx)
+
+    async def download(request: Request) -> Response:
+        params = request.query_params
+        try:
+            found: Download = await run_in_threadpool(
+                files.download,
+                request.path_params["file_id"],
+                params.get("requester", ""),
+                params.get("expires", ""),
+                params.get("signature", ""),
+            )
+        except FileDownloadError as error:
+            return PlainTextResponse(
+                error.message, status_code=error.status, headers={"Cache-Control": "no-store"}
+            )
+        headers = {
+            "Content-Disposition": f'attachment; filename="{_filename(found)}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        # Served as opaque bytes: a worker's upload never runs as a page on this origin.
+        return Response(found.content, media_type="application/octet-stream", headers=headers)
+
+    return [Route(DOWNLOAD_PATH + "/{file_id}", download, methods=["GET"])]

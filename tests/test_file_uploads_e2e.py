@@ -1,0 +1,160 @@
+"""File uploads end to end: a worker posts a multipart form to /mturk/externalSubmit, the requester gets
+a 60-second URL with boto3's GetFileUploadURL and downloads the file through it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.hit_support import cli, hit_args, new_worker
+from tests.support import RunningServer, start_server
+
+FORM_2005 = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionForm.xsd"
+UPLOAD_FORM = (
+    f'<QuestionForm xmlns="{FORM_2005}">'
+    "<Question><QuestionIdentifier>photo</QuestionIdentifier><IsRequired>true</IsRequired>"
+    "<QuestionContent><Text>Upload a photo of a cat</Text></QuestionContent>"
+    "<AnswerSpecification><FileUploadAnswer><MaxFileSizeInBytes>200000</MaxFileSizeInBytes>"
+    "<MinFileSizeInBytes>10</MinFileSizeInBytes></FileUploadAnswer></AnswerSpecification></Question>"
+    "<Question><QuestionIdentifier>caption</QuestionIdentifier>"
+    "<QuestionContent><Text>Caption</Text></QuestionContent>"
+    "<AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question>"
+    "</QuestionForm>"
+)
+
+
+@pytest.fixture
+def turk(db_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    running = start_server(db_url, env={"OPENTURK_FILES_DIR": str(tmp_path / "files")})
+    yield running
+    running.stop()
+
+
+def _accepted(turk: RunningServer, client: object, question: str = UPLOAD_FORM) -> tuple[str, str]:
+    hit = client.create_hit(**hit_args(Question=question, MaxAssignments=1))["HIT"]  # type: ignore[attr-defined]
+    worker = new_worker(turk)
+    return hit["HITId"], str(cli(turk, "worker", "accept", hit["HITId"], "--worker", worker)["assignment_id"])
+
+
+def _post(
+    turk: RunningServer, assignment: str, files: dict[str, tuple[str, bytes, str]], **fields: str
+) -> httpx.Response:
+    return httpx.post(
+        f"{turk.url}/mturk/externalSubmit",
+        data={"assignmentId": assignment, **fields},
+        files=files,
+        timeout=30,
+    )
+
+
+def test_an_uploaded_file_downloads_through_its_url_for_its_owner_only(
+    turk: RunningServer, tmp_path: Path
+) -> None:
+    owner = turk.client(turk.requester())
+    _, assignment = _accepted(turk, owner)
+    picture = os.urandom(150_000)  # larger than what is kept in the database
+    posted = _post(turk, assignment, {"photo": ("cat.png", picture, "image/png")}, caption="a cat")
+    assert posted.status_code == 200, posted.text
+    answer = owner.get_assignment(AssignmentId=assignment)["Assignment"]["Answer"]
+    assert (
+        "<QuestionIdentifier>photo</QuestionIdentifier><UploadedFileSizeInBytes>150000</UploadedFileSizeInBytes>"
+        in answer
+    )
+    assert "<UploadedFileKey>" in answer
+    assert "<QuestionIdentifier>caption</QuestionIdentifier><FreeText>a cat</FreeText>" in answer
+    assert [p.stat().st_size for p in (tmp_path / "files").iterdir()] == [150_000]  # outside the database
+
+    url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
+    assert url.startswith(turk.url + "/mturk/files/")
+    got = httpx.get(url, timeout=30)
+    assert got.status_code == 200
+    assert got.content == picture
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert 'filename="cat.png"' in got.headers["content-disposition"]
+
+    # Another requester gets no URL for it, and cannot turn the owner's URL into its own.
+    stranger = turk.requester("stranger")
+    with pytest.raises(ClientError, match="does not exist"):
+        turk.client(stranger).get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    forged = f"{turk.url}{parts.path}?{urlencode({**query, 'requester': stranger.requester.id})}"
+    assert httpx.get(forged, timeout=30).status_code == 403
+    assert httpx.get(url.replace("signature=", "signature=0"), timeout=30).status_code == 403
+
+    # Valid 60 seconds on the marketplace clock.
+    cli(turk, "clock", "advance", "61s")
+    expired = httpx.get(url, timeout=30)
+    assert expired.status_code == 403
+    assert "expired" in expired.text
+    fresh = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
+    assert httpx.get(fresh, timeout=30).content == picture
+    with pytest.raises(ClientError, match="no uploaded file"):
+        owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="caption")
+
+
+def test_small_files_live_in_the_database(turk: RunningServer, tmp_path: Path) -> None:
+    owner = turk.client(turk.requester())
+    _, assignment = _accepted(turk, owner)
+    assert (
+        _post(turk, assignment, {"photo": ("note.txt", b"<script>hello</script>", "text/html")}).status_code
+        == 200
+    )
+    assert not (tmp_path / "files").exists()
+    url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
+    got = httpx.get(url, timeout=30)
+    assert got.content == b"<script>hello</script>"
+    assert got.headers["content-type"] == "application/octet-stream"  # never served as a page
+
+
+@pytest.mark.parametrize(
+    ("content", "why"), [(b"x" * 200_001, "larger than 200000"), (b"tiny", "smaller than 10")]
+)
+def test_size_limits_refuse_the_whole_submission(turk: RunningServer, content: bytes, why: str) -> None:
+    owner = turk.client(turk.requester())
+    hit_id, assignment = _accepted(turk, owner)
+    posted = _post(turk, assignment, {"photo": ("f.bin", content, "application/octet-stream")})
+    assert posted.status_code == 400
+    assert why in posted.text
+    assert owner.get_hit(HITId=hit_id)["HIT"]["NumberOfAssignmentsPending"] == 1  # still Accepted
+    assert _post(turk, assignment, {"photo": ("f.bin", b"just right", "image/png")}).status_code == 200
+
+
+def test_a_required_upload_and_a_wrong_field(turk: RunningServer) -> None:
+    owner = turk.client(turk.requester())
+    _, assignment = _accepted(turk, owner)
+    missing = _post(turk, assignment, {}, caption="no photo")
+    assert missing.status_code == 400
+    assert "required" in missing.text
+    text_for_file = _post(turk, assignment, {}, photo="not a file")
+    assert text_for_file.status_code == 400
+    wrong = _post(turk, assignment, {"caption": ("c.txt", b"0123456789abc", "text/plain")})
+    assert wrong.status_code == 400
+    assert "no file upload question" in wrong.text
+
+
+def test_the_task_page_renders_a_file_input(turk: RunningServer) -> None:
+    owner = turk.client(turk.requester())
+    _, assignment = _accepted(turk, owner)
+    page = httpx.get(f"{turk.url}/mturk/task", params={"assignmentId": assignment}, timeout=30).text
+    assert 'enctype="multipart/form-data"' in page
+    assert '<input type="file" id="q0" name="photo" required>' in page
+
+
+def test_external_question_files_are_kept_too(turk: RunningServer) -> None:
+    owner = turk.client(turk.requester())
+    _, assignment = _accepted(turk, owner, hit_args()["Question"])
+    assert (
+        _post(
+            turk, assignment, {"scan": ("scan.pdf", b"%PDF-1.4 ...", "application/pdf")}, label="x"
+        ).status_code
+        == 200
+    )
+    url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="scan")["FileUploadURL"]
+    assert httpx.get(url, timeout=30).content == b"%PDF-1.4 ..."
