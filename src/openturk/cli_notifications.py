@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from openturk.service.notifications import NotificationService, describe
+from openturk.service.notifications import describe
 from openturk.service.notifications_delivery import Deliverer, DeliveryConfig
 from openturk.service.services import Services
 
 
 def notifications_list(services: Services, args: argparse.Namespace) -> dict[str, Any]:
-    messages = describe(NotificationService(services.tx).outbox(args.transport, args.pending, args.limit))
+    messages = describe(services.notifications.outbox(args.transport, args.pending, args.limit))
     lines = []
     for m in messages:
         head = f"#{m['id']} {m['status']:9} {m['transport']:5} {m['destination']}  {m['event_type']}"

@@ -11,11 +11,14 @@ from openturk.service.assignments import AssignmentService
 from openturk.service.bonuses import BonusService
 from openturk.service.clock import MarketClock
 from openturk.service.disable_hit import HitDisabler
+from openturk.service.file_uploads import FileService
 from openturk.service.hits import HitService
+from openturk.service.notifications import NotificationService
 from openturk.service.numbered_pages import NumberedPages
 from openturk.service.paging import PageTokens
 from openturk.service.qualification_grants import QualificationGrantService
 from openturk.service.qualifications import QualificationService
+from openturk.service.review_policies import ReviewPolicyService
 from openturk.service.uow import MarketTransactions
 from openturk.service.worker_market import WorkerMarket
 from openturk.service.worker_qualifications import WorkerQualificationService
@@ -47,6 +50,10 @@ class Services:
     worker_qualifications: WorkerQualificationService
     worker_relations: WorkerRelationsService
     worker_market: WorkerMarket
+    # Notification settings and the outbox, review policy results, uploaded files (issue 8).
+    notifications: NotificationService
+    review_policies: ReviewPolicyService
+    files: FileService
 
     def close(self) -> None:
         self.db.dispose()
@@ -78,6 +85,9 @@ def open_services(settings: Settings) -> Services:
         worker_qualifications=WorkerQualificationService(tx),
         worker_relations=WorkerRelationsService(tx, tokens),
         worker_market=WorkerMarket(tx, tokens),
+        notifications=NotificationService(tx),
+        review_policies=ReviewPolicyService(tx, tokens),
+        files=FileService.for_database(tx),
     )
     # A deadlock, a PostgreSQL restart or a busy SQLite file rolls back a whole call: run it again.
     for field in fields(services):

@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openturk.service.file_uploads import DOWNLOAD_PATH, Download, FileDownloadError, FileService
+from openturk.service.file_uploads import DOWNLOAD_PATH, Download, FileDownloadError
 from openturk.service.services import Services
 
 _BASE_URL: ContextVar[str] = ContextVar("openturk_base_url", default="http://127.0.0.1:8000")
@@ -44,7 +44,7 @@ def _filename(download: Download) -> str:
 
 
 def file_routes(services: Services) -> list[Route]:
-    files = FileService.for_database(services.tx)
+    files = services.files
 
     async def download(request: Request) -> Response:
         params = request.query_params

@@ -7,13 +7,13 @@ from typing import Any
 
 from openturk.protocol.handlers.base import Call, Handler
 from openturk.service import notifications_delivery
-from openturk.service.notifications import NotificationService, NotificationSpec
+from openturk.service.notifications import NotificationSpec
 
 
 def update_notification_settings(call: Call, params: dict[str, Any]) -> Mapping[str, Any]:
     spec = params.get("Notification")
     active = params.get("Active")
-    NotificationService(call.services.tx).update_settings(
+    call.services.notifications.update_settings(
         call.requester_id,
         params["HITTypeId"],
         None if spec is None else NotificationSpec.from_params(spec),
@@ -23,7 +23,7 @@ def update_notification_settings(call: Call, params: dict[str, Any]) -> Mapping[
 
 
 def send_test_event_notification(call: Call, params: dict[str, Any]) -> Mapping[str, Any]:
-    NotificationService(call.services.tx).send_test_event(
+    call.services.notifications.send_test_event(
         call.requester_id, NotificationSpec.from_params(params["Notification"]), params["TestEventType"]
     )
     notifications_delivery.wake()  # "the service attempts to send the test notification immediately"

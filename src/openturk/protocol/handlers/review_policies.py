@@ -5,24 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
 from openturk.protocol.handlers.base import Call, Handler
-from openturk.service.paging import PageTokens
-from openturk.service.review_policies import ReviewPolicyService
-from openturk.storage.schema import marketplace
-
-_TOKENS: dict[str, PageTokens] = {}
-
-
-def _tokens(call: Call) -> PageTokens:
-    """The marketplace's page-token key, read once per database."""
-    tokens = _TOKENS.get(call.services.db.url)
-    if tokens is None:
-        with call.services.db.read() as conn:
-            tokens = PageTokens(conn.execute(select(marketplace.c.token_key)).scalar_one())
-        _TOKENS[call.services.db.url] = tokens
-    return tokens
 
 
 def _report(records: list[Any], level: str) -> dict[str, Any]:
@@ -57,7 +40,7 @@ def _report(records: list[Any], level: str) -> dict[str, Any]:
 
 def list_review_policy_results_for_hit(call: Call, params: dict[str, Any]) -> Mapping[str, Any]:
     levels = params.get("PolicyLevels") or ["Assignment", "HIT"]
-    report = ReviewPolicyService(call.services.tx, _tokens(call)).results(
+    report = call.services.review_policies.results(
         call.requester_id,
         params["HITId"],
         levels,
