@@ -57,6 +57,7 @@ from openturk.storage.schema import assignments as assignments_table
 from openturk.storage.schema import hits as hits_table
 from openturk.storage.schema import journal_entries
 from tests.hit_support import EXTERNAL
+from tests.support import fresh_db_url, on_postgres, pg_databases
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 FEES = Settings().fees
@@ -243,12 +244,15 @@ class HitLifeCycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="openturk-machine-"))
-        self.services = pinned_services(f"sqlite:///{self.dir / 'openturk.sqlite3'}")
+        self.db_url = fresh_db_url(self.dir)  # SQLite, or PostgreSQL on the suite's PostgreSQL run
+        self.services = pinned_services(self.db_url)
         self.model = Model()
         self.earnings_seen = [0] * WORKERS
 
     def teardown(self) -> None:
         self.services.close()
+        if on_postgres():
+            pg_databases().drop(self.db_url)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- helpers ---------------------------------------------------------------------------------
