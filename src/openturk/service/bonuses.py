@@ -39,6 +39,20 @@ class Bonus:
     granted_at: datetime
     request_id: str
 
+    @classmethod
+    def from_row(cls, r: Row[Any]) -> Bonus:
+        return cls(
+            r.id,
+            r.worker_id,
+            r.assignment_id,
+            r.hit_id,
+            int(r.amount_cents),
+            int(r.fee_cents),
+            r.reason,
+            r.granted_at,
+            r.request_id,
+        )
+
 
 _NEW_BONUS = insert(bonuses)
 
@@ -144,7 +158,7 @@ class BonusService:
             query = query.where(paging.after(bonuses.c.granted_at, bonuses.c.id, after))
         with self._tx.read() as (conn, _now):
             self._check_owner(conn, requester_id, hit_id, assignment_id)
-            items = tuple(_bonus(r) for r in conn.execute(query))
+            items = tuple(Bonus.from_row(r) for r in conn.execute(query))
         if not items:
             return Page(items, None)
         last = items[-1]
@@ -181,17 +195,3 @@ class BonusService:
             transitions.load_assignment(conn, assignment_id, requester_id)
         elif hit_id is not None:
             slots.load_hit(conn, hit_id, requester_id)
-
-
-def _bonus(r: Row[Any]) -> Bonus:
-    return Bonus(
-        r.id,
-        r.worker_id,
-        r.assignment_id,
-        r.hit_id,
-        int(r.amount_cents),
-        int(r.fee_cents),
-        r.reason,
-        r.granted_at,
-        r.request_id,
-    )

@@ -79,7 +79,7 @@ class NumberedPages:
             elif hit_id is not None:
                 slots.load_hit(conn, hit_id, requester_id)
             rows, total = _numbered(conn, query, where, bonuses, size, number)
-        return NumberedPage(tuple(_bonus(r) for r in rows), number, total)
+        return NumberedPage(tuple(Bonus.from_row(r) for r in rows), number, total)
 
     def hits(self, requester_id: str, page_size: int | None, page_number: int | None) -> NumberedPage[Hit]:
         """Every HIT of the requester but the disposed ones, as ListHITs orders them."""
@@ -158,17 +158,3 @@ def _numbered(
     total = int(conn.execute(select(func.count()).select_from(table).where(where)).scalar_one())
     rows = list(conn.execute(query.limit(size).offset((number - 1) * size)))
     return rows, total
-
-
-def _bonus(r: Any) -> Bonus:
-    return Bonus(
-        r.id,
-        r.worker_id,
-        r.assignment_id,
-        r.hit_id,
-        int(r.amount_cents),
-        int(r.fee_cents),
-        r.reason,
-        r.granted_at,
-        r.request_id,
-    )
