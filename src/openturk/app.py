@@ -21,6 +21,7 @@ from openturk.service.notifications_delivery import DeliveryConfig, DeliveryLoop
 from openturk.service.services import Services
 from openturk.web.file_downloads import BaseUrlMiddleware, file_routes
 from openturk.web.health import healthz_endpoint
+from openturk.web.market_pages import market_routes
 from openturk.web.worker_pages import worker_routes
 
 
@@ -76,6 +77,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/", root, methods=["GET", "POST"]),
             Route("/healthz", healthz_endpoint(services.db), methods=["GET"]),
             *worker_routes(services.workers),
+            *market_routes(services),
             *file_routes(services),
         ],
         exception_handlers={HTTPException: not_found},

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from html.parser import HTMLParser
 from importlib.resources import files
 from string import Template
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 from xml.etree.ElementTree import ParseError
 
@@ -40,7 +40,7 @@ from starlette.routing import Route
 from openturk.errors import DoesNotExistError, OpenTurkError
 from openturk.money import formatted_price
 from openturk.service.file_uploads import IncomingFile
-from openturk.service.questions import FormQuestion, QuestionKind
+from openturk.service.questions import FormQuestion, Question, QuestionKind
 from openturk.service.workers import Task, WorkerService
 
 SUBMIT_PATH = "/mturk/externalSubmit"
@@ -64,6 +64,24 @@ _STATUS_TEXT = {
     "Returned": "You returned this assignment.",
     "Abandoned": "The time allotted to this assignment ran out before it was submitted.",
 }
+
+
+class TaskIds(Protocol):
+    """The ids MTurk passes to a task: an accepted assignment's (``Task``, ``Accepted``) or a preview's."""
+
+    @property
+    def assignment_id(self) -> str: ...
+    @property
+    def hit_id(self) -> str: ...
+    @property
+    def worker_id(self) -> str: ...
+
+
+class ShownTask(TaskIds, Protocol):
+    """What rendering a question needs: the ids and the question (a ``Task``, or a HIT in preview)."""
+
+    @property
+    def question(self) -> Question: ...
 
 
 def _e(value: object) -> str:
@@ -92,7 +110,7 @@ def _origin(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def with_mturk_params(url: str, task: Task, submit_to: str) -> str:
+def with_mturk_params(url: str, task: TaskIds, submit_to: str) -> str:
     """``url`` with MTurk's four query parameters appended (before any #fragment)."""
     base, hash_sign, fragment = url.partition("#")
     query = urlencode(
@@ -228,7 +246,7 @@ def _form_question_html(fq: FormQuestion, index: int, hint: tuple[str, int]) -> 
     return f"<fieldset><legend>{legend}{required}</legend>{text}{control}</fieldset>"
 
 
-def question_form_html(task: Task, action: str) -> str:
+def question_form_html(task: ShownTask, action: str) -> str:
     hints = _selection_hints(task.question.xml)
     questions = "".join(
         _form_question_html(fq, n, hints.get(fq.identifier, ("", 1)))
@@ -266,18 +284,55 @@ def _frame(src: str, height: int | None) -> str:
     return f'<iframe class="task" title="Task" src="{_e(src)}" style="height: {size}"></iframe>'
 
 
+def question_html(task: ShownTask, submit_to: str, content_path: str = "/mturk/task/content") -> str:
+    """The question as the task page shows it: ExternalURL or ``content_path`` (where the HTMLContent
+    is served) in an iframe with MTurk's four parameters, or a QuestionForm as a form."""
+    question = task.question
+    if question.kind is QuestionKind.EXTERNAL and question.external_url is not None:
+        return _frame(with_mturk_params(question.external_url, task, submit_to), question.frame_height)
+    if question.kind is QuestionKind.HTML:
+        return _frame(with_mturk_params(content_path, task, submit_to), question.frame_height)
+    return question_form_html(task, submit_to + SUBMIT_PATH)
+
+
 def task_page_html(task: Task, submit_to: str) -> str:
     body = _terms(task)
-    question = task.question
     if task.status != "Accepted":
         text = _STATUS_TEXT.get(task.status, f"This assignment is {task.status}.")
         return f'{body}<p class="message">{_e(text)}</p>'
-    if question.kind is QuestionKind.EXTERNAL and question.external_url is not None:
-        return body + _frame(with_mturk_params(question.external_url, task, submit_to), question.frame_height)
-    if question.kind is QuestionKind.HTML:
-        content = with_mturk_params("/mturk/task/content", task, submit_to)
-        return body + _frame(content, question.frame_height)
-    return body + question_form_html(task, submit_to + SUBMIT_PATH)
+    return body + question_html(task, submit_to)
+
+
+# --- For the other worker pages (``market_pages``): the same layout, escaping and errors -------------
+
+
+def escape(value: object) -> str:
+    return _e(value)
+
+
+def render_page(title: str, body: str, status: int = 200, kind: str = "task") -> HTMLResponse:
+    return _page(title, body, status, kind)
+
+
+def message_page(title: str, message: str, status: int) -> HTMLResponse:
+    return _message(title, message, status)
+
+
+def error_page(title: str, exc: OpenTurkError) -> HTMLResponse:
+    return _error(title, exc)
+
+
+def origin(request: Request) -> str:
+    return _origin(request)
+
+
+def html_content_response(task: ShownTask, request: Request) -> HTMLResponse | None:
+    """The HIT's HTMLContent served as MTurk serves it (see ``fill_html_content``); None if it has none."""
+    content = task.question.html_content
+    if task.question.kind is not QuestionKind.HTML or content is None:
+        return None
+    filled = fill_html_content(content, task.assignment_id, _origin(request) + SUBMIT_PATH)
+    return HTMLResponse(filled, headers=_CONTENT_HEADERS)
 
 
 # --- Routes -------------------------------------------------------------------------------------------
@@ -306,11 +361,10 @@ def worker_routes(workers: WorkerService) -> list[Route]:
             return task
         if task.status != "Accepted":
             return _page(task.title, task_page_html(task, _origin(request)))
-        content = task.question.html_content
-        if task.question.kind is not QuestionKind.HTML or content is None:
+        served = html_content_response(task, request)
+        if served is None:
             return _message(_CANNOT_SHOW, f"HIT {task.hit_id} has no HTMLContent.", 404)
-        filled = fill_html_content(content, task.assignment_id, _origin(request) + SUBMIT_PATH)
-        return HTMLResponse(filled, headers=_CONTENT_HEADERS)
+        return served
 
     async def external_submit(request: Request) -> Response:
         try:

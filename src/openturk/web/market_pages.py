@@ -1,0 +1,217 @@
+"""The worker's marketplace pages, server-rendered with no script: finding, previewing and accepting HITs.
+
+* ``GET /mturk/hits?workerId=..[&nextToken=..]``: the HITs the worker may discover
+  (``WorkerMarket.available``: blocks and QualificationRequirements applied there), a page at a time,
+  each with its reward, assignments available, requester, a Preview link and an Accept form.
+* ``GET /mturk/preview?hitId=..&workerId=..``: the HIT's terms and its question rendered as the task
+  page renders it (``worker_pages.question_html``), with ``assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE``
+  as MTurk passes in preview mode, plus an Accept form (``WorkerMarket.preview``).  An HTMLQuestion's
+  content is served at ``GET /mturk/preview/content`` with the same parameters.
+* ``POST /mturk/accept`` (form fields ``hitId``, ``workerId``): ``WorkerService.accept``, then a 303 to
+  the new assignment's task page, ``/mturk/task`` with MTurk's four parameters.
+
+Each handler parses, calls one service method and renders; the rules are the service's.  Service errors
+become the worker pages' HTML error pages (404 for what does not exist, 400 otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from openturk.errors import OpenTurkError
+from openturk.money import formatted_price
+from openturk.service.paging import Page
+from openturk.service.questions import Question
+from openturk.service.records import Hit
+from openturk.service.services import Services
+from openturk.service.worker_market import Listing, Preview
+from openturk.service.workers import Accepted
+from openturk.web.worker_pages import (
+    PREVIEW_ASSIGNMENT_ID,
+    error_page,
+    escape,
+    html_content_response,
+    message_page,
+    origin,
+    question_html,
+    render_page,
+    with_mturk_params,
+)
+
+HITS_PATH = "/mturk/hits"
+PREVIEW_PATH = "/mturk/preview"
+PREVIEW_CONTENT_PATH = "/mturk/preview/content"
+ACCEPT_PATH = "/mturk/accept"
+TASK_PATH = "/mturk/task"
+_CANNOT_LIST = "HITs cannot be listed"
+_CANNOT_PREVIEW = "This HIT cannot be previewed"
+_NOT_ACCEPTED = "The HIT was not accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class _PreviewTask:
+    """A HIT in preview mode, as ``worker_pages.question_html`` renders it."""
+
+    assignment_id: str
+    hit_id: str
+    worker_id: str
+    question: Question
+
+
+def _link(path: str, **params: str) -> str:
+    return escape(f"{path}?{urlencode(params)}")
+
+
+def _accept_form(hit_id: str, worker_id: str) -> str:
+    return (
+        f'<form method="post" action="{ACCEPT_PATH}" class="accept">'
+        f'<input type="hidden" name="hitId" value="{escape(hit_id)}">'
+        f'<input type="hidden" name="workerId" value="{escape(worker_id)}">'
+        '<button type="submit">Accept</button></form>'
+    )
+
+
+def _hit_terms(hit: Hit) -> str:
+    rows = (
+        ("Reward", formatted_price(hit.reward_cents)),
+        ("Available", hit.num_available),
+        ("Requester", hit.requester_id),
+        ("HIT", hit.id),
+    )
+    terms = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
+    head = f'<h1>{escape(hit.title)}</h1><p class="description">{escape(hit.description)}</p>'
+    return f'{head}<dl class="terms">{terms}</dl>'
+
+
+def listing_html(worker_id: str, page: Page[Listing]) -> str:
+    rows = []
+    for item in page:
+        hit = item.hit
+        preview = (
+            f'<a href="{_link(PREVIEW_PATH, hitId=hit.id, workerId=worker_id)}">Preview</a>'
+            if item.can_preview
+            else "Qualification required to preview"
+        )
+        accept = _accept_form(hit.id, worker_id) if item.can_accept else "Qualification required"
+        cells = (
+            escape(hit.title),
+            escape(formatted_price(hit.reward_cents)),
+            escape(hit.num_available),
+            escape(hit.requester_id),
+            preview,
+            accept,
+        )
+        rows.append(
+            f'<tr data-hit-id="{escape(hit.id)}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+        )
+    head = f"<h1>HITs for worker {escape(worker_id)}</h1>"
+    if not rows:
+        return head + '<p class="message">There are no (more) HITs you can work on.</p>'
+    columns = ("Title", "Reward", "Available", "Requester", "", "")
+    table = (
+        '<table class="hits"><thead><tr>'
+        + "".join(f"<th>{escape(c)}</th>" for c in columns)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    more = ""
+    if page.next_token is not None:
+        after = _link(HITS_PATH, workerId=worker_id, nextToken=page.next_token)
+        more = f'<p><a rel="next" href="{after}">Next page</a></p>'
+    return head + table + more
+
+
+def preview_html(found: Preview, worker_id: str, submit_to: str) -> str:
+    shown = _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, worker_id, found.question)
+    if found.can_accept:
+        accept = _accept_form(found.hit.id, worker_id)
+    else:
+        accept = '<p class="message">You do not meet the QualificationRequirements to accept this HIT.</p>'
+    question = question_html(shown, submit_to, PREVIEW_CONTENT_PATH)
+    return _hit_terms(found.hit) + accept + question
+
+
+def task_address(accepted: Accepted, submit_to: str) -> str:
+    """The new assignment's task page: ``/mturk/task`` with MTurk's four parameters."""
+    return with_mturk_params(submit_to + TASK_PATH, accepted, submit_to)
+
+
+def market_routes(services: Services) -> list[Route]:
+    market, workers = services.worker_market, services.workers
+
+    async def hits_page(request: Request) -> Response:
+        worker_id = request.query_params.get("workerId", "")
+        if not worker_id:
+            return message_page(_CANNOT_LIST, "The address has no workerId parameter.", 400)
+        next_token = request.query_params.get("nextToken") or None
+        try:
+            page: Page[Listing] = await run_in_threadpool(market.available, worker_id, next_token, None)
+        except OpenTurkError as exc:
+            return error_page(_CANNOT_LIST, exc)
+        return render_page("HITs", listing_html(worker_id, page))
+
+    async def load_preview(request: Request) -> tuple[Preview, str] | Response:
+        hit_id = request.query_params.get("hitId", "")
+        worker_id = request.query_params.get("workerId", "")
+        if not hit_id:
+            return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
+        if not worker_id:
+            # WorkerMarket previews for a worker only: there is no anonymous preview yet.
+            text = "The address has no workerId parameter: previews are shown to a worker."
+            return message_page(_CANNOT_PREVIEW, text, 400)
+        try:
+            found: Preview = await run_in_threadpool(market.preview, worker_id, hit_id)
+        except OpenTurkError as exc:
+            return error_page(_CANNOT_PREVIEW, exc)
+        return found, worker_id
+
+    async def preview_page(request: Request) -> Response:
+        loaded = await load_preview(request)
+        if isinstance(loaded, Response):
+            return loaded
+        found, worker_id = loaded
+        return render_page(found.hit.title, preview_html(found, worker_id, origin(request)))
+
+    async def preview_content(request: Request) -> Response:
+        loaded = await load_preview(request)
+        if isinstance(loaded, Response):
+            return loaded
+        found, worker_id = loaded
+        shown = _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, worker_id, found.question)
+        served = html_content_response(shown, request)
+        if served is None:
+            return message_page(_CANNOT_PREVIEW, f"HIT {found.hit.id} has no HTMLContent.", 404)
+        return served
+
+    async def accept(request: Request) -> Response:
+        try:
+            async with request.form() as form:
+                hit_id, worker_id = form.get("hitId"), form.get("workerId")
+        except HTTPException as exc:  # Starlette's answer to a malformed body
+            return message_page(_NOT_ACCEPTED, f"The form could not be read: {exc.detail}", 400)
+        if not isinstance(hit_id, str) or not hit_id:
+            return message_page(_NOT_ACCEPTED, "The form has no hitId field.", 400)
+        if not isinstance(worker_id, str) or not worker_id:
+            return message_page(_NOT_ACCEPTED, "The form has no workerId field.", 400)
+        try:
+            accepted: Accepted = await run_in_threadpool(workers.accept, hit_id, worker_id)
+        except OpenTurkError as exc:
+            return error_page(_NOT_ACCEPTED, exc)
+        return RedirectResponse(task_address(accepted, origin(request)), status_code=303)
+
+    routes: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
+        (HITS_PATH, hits_page, "GET"),
+        (PREVIEW_PATH, preview_page, "GET"),
+        (PREVIEW_CONTENT_PATH, preview_content, "GET"),
+        (ACCEPT_PATH, accept, "POST"),
+    ]
+    return [Route(path, endpoint, methods=[method]) for path, endpoint, method in routes]
