@@ -40,7 +40,10 @@ unit-sqlite: $(VENV)/.test-deps
 unit-postgres: $(VENV)/.test-deps
 	$(CLUSTER) run -- $(BIN)/pytest -q $(PYTEST_ARGS)
 
-unit: unit-sqlite unit-postgres
+# The two runs side by side (each on its own databases and ports); each run's output is printed whole
+# when it ends. Either failing fails `make test`.
+unit: $(VENV)/.test-deps
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit-sqlite unit-postgres
 
 test: lint typecheck unit
 
