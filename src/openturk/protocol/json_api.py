@@ -47,6 +47,8 @@ class JsonApi:
             if self._inline_reads and _is_read(target):
                 # A read on SQLite is a few tens of microseconds of work on a local file: doing it here
                 # costs less than the hop to a pool thread and back (and the GIL hand-offs it brings).
+                # The price: a read that finds clock-driven work due settles it first, a short write
+                # (and a wait for another process's write lock) during which this loop serves no one.
                 result = self._handle(target, http, request_id)
             else:
                 result = await run_in_threadpool(self._handle, target, http, request_id)
