@@ -25,7 +25,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from openturk.storage.schema import hits
@@ -110,15 +110,19 @@ def enqueue(
     )
 
 
+# Asked on every HIT and assignment change, so built once.
+_ACTIVE_SETTINGS_OF_HIT = (
+    select(hits.c.hit_type_id, notification_settings)
+    .join(notification_settings, notification_settings.c.hit_type_id == hits.c.hit_type_id)
+    .where(hits.c.id == bindparam("hit_id"), notification_settings.c.active)
+)
+
+
 def record_event(
     conn: Connection, now: datetime, event_type: str, hit_id: str, assignment_id: str | None = None
 ) -> None:
     """Queue ``event_type`` about a HIT (and an assignment) if its HIT type's notification wants it."""
-    found = conn.execute(
-        select(hits.c.hit_type_id, notification_settings)
-        .join(notification_settings, notification_settings.c.hit_type_id == hits.c.hit_type_id)
-        .where(hits.c.id == hit_id, notification_settings.c.active)
-    ).first()
+    found = conn.execute(_ACTIVE_SETTINGS_OF_HIT, {"hit_id": hit_id}).first()
     if found is None or event_type not in json.loads(found.event_types):
         return
     body = message_body(
