@@ -277,7 +277,11 @@ def test_a_server_killed_before_delivery_delivers_after_restart(moto: Moto, db_u
     queue = moto.queue()
     # First server: SQS unreachable (nothing listens on that port), so every attempt fails and is retried.
     dead = f"http://127.0.0.1:{free_port()}"
-    first = start_server(db_url, env=moto.env(OPENTURK_SQS_ENDPOINT_URL=dead))
+    # A short lease: the kill may land while this server holds a claimed row, which the next server may
+    # only take over once the lease has run out.
+    first = start_server(
+        db_url, env=moto.env(OPENTURK_SQS_ENDPOINT_URL=dead, OPENTURK_NOTIFICATION_LEASE_SECONDS="2")
+    )
     try:
         client = first.client(first.requester())
         type_id = client.create_hit_type(**_type_args())["HITTypeId"]
