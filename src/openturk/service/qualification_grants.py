@@ -16,22 +16,14 @@ from openturk.errors import (
     ParameterError,
     QualificationDoesNotExistError,
     QualificationRequestDoesNotExistError,
-    WorkerDoesNotExistError,
 )
+from openturk.service import slots
 from openturk.service.keyset_pages import keyset_page
 from openturk.service.paging import Page, PageTokens
 from openturk.service.qualification_access import owned_type
 from openturk.service.qualification_records import Qualification, QualificationRequest
 from openturk.service.uow import MarketTransactions
-from openturk.storage.schema import workers
 from openturk.storage.schema_qualifications import qualification_requests, worker_qualifications
-
-
-def require_worker(conn: Connection, worker_id: str) -> Row[Any]:
-    row = conn.execute(select(workers).where(workers.c.id == worker_id)).first()
-    if row is None:
-        raise WorkerDoesNotExistError(worker_id)
-    return row
 
 
 def grant(conn: Connection, type_id: str, worker_id: str, value: int, now: datetime) -> None:
@@ -67,7 +59,7 @@ class QualificationGrantService:
     def associate(self, requester_id: str, type_id: str, worker_id: str, value: int | None) -> None:
         with self._tx.write() as (conn, now):
             owned_type(conn, requester_id, type_id, "assign it")
-            require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             grant(conn, type_id, worker_id, 1 if value is None else value, now)
 
     def disassociate(self, requester_id: str, type_id: str, worker_id: str, reason: str | None) -> None:

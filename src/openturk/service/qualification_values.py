@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
-from openturk.errors import WorkerDoesNotExistError
-from openturk.storage.schema import assignments, workers
+from openturk.service import slots
+from openturk.storage.schema import assignments
 from openturk.storage.schema_qualifications import worker_qualifications
 
 APPROVAL_RATE = "000000000000000000L0"
@@ -41,13 +40,6 @@ class Value:
     integer: int | None = None
     country: str | None = None
     subdivision: str | None = None
-
-
-def _worker_row(conn: Connection, worker_id: str) -> Row[Any]:
-    row = conn.execute(select(workers).where(workers.c.id == worker_id)).first()
-    if row is None:
-        raise WorkerDoesNotExistError(worker_id)
-    return row
 
 
 def history(conn: Connection, worker_id: str) -> tuple[int, int, int]:
@@ -72,7 +64,7 @@ def approval_rate(submitted: int, approved: int, rejected: int) -> int:
 def worker_values(conn: Connection, worker_id: str, type_ids: Iterable[str]) -> dict[str, Value | None]:
     """The worker's value for each of ``type_ids`` (None where the worker holds no Qualification)."""
     wanted = set(type_ids)
-    worker = _worker_row(conn, worker_id)
+    worker = slots.load_worker(conn, worker_id)
     stored = {
         row.qualification_type_id: row.integer_value
         for row in conn.execute(

@@ -14,12 +14,20 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Row
 
-from openturk.errors import HITDoesNotExistError
+from openturk.errors import HITDoesNotExistError, WorkerDoesNotExistError
 from openturk.service import events, ledger
 from openturk.storage.db import in_write
 from openturk.storage.schema import hits, requesters, workers
 
 FEES_ACCOUNT = "fees"
+
+
+def load_worker(conn: Connection, worker_id: str) -> Row[Any]:
+    """The worker's row; an unknown id does not exist."""
+    row = conn.execute(select(workers).where(workers.c.id == worker_id)).first()
+    if row is None:
+        raise WorkerDoesNotExistError(worker_id)
+    return row
 
 
 def load_hit(conn: Connection, hit_id: str, requester_id: str | None = None) -> Row[Any]:

@@ -25,9 +25,9 @@ from sqlalchemy.engine import Connection
 
 from openturk import ids
 from openturk.errors import ParameterError, RequestError
-from openturk.service import qualification_values
+from openturk.service import qualification_values, slots
 from openturk.service.qualification_access import load_type
-from openturk.service.qualification_grants import grant, require_worker
+from openturk.service.qualification_grants import grant
 from openturk.service.qualification_tests import grade, parse_answer_key
 from openturk.service.questions import answers_document, parse_question, validate_form_answers
 from openturk.service.uow import MarketTransactions
@@ -76,7 +76,7 @@ class WorkerQualificationService:
 
     def request(self, worker_id: str, type_id: str, answers: Sequence[tuple[str, str]]) -> RequestOutcome:
         with self._tx.write() as (conn, now):
-            require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             row = load_type(conn, type_id)
             if row.requester_id is None or not row.is_requestable:
                 raise RequestRefusedError(
@@ -160,7 +160,7 @@ class WorkerQualificationService:
     def held(self, worker_id: str) -> list[HeldQualification]:
         """Every Qualification the worker holds: computed system values, settings and grants."""
         with self._tx.read() as (conn, _now):
-            require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             computed = qualification_values.worker_values(conn, worker_id, qualification_values.COMPUTED)
             rows = conn.execute(
                 select(
@@ -222,7 +222,7 @@ class WorkerQualificationService:
         if value is not None and not low <= value <= high:
             raise ParameterError(f"The value {value} for {type_id} must be between {low} and {high}.")
         with self._tx.write() as (conn, now):
-            require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             if value is None:
                 conn.execute(
                     delete(worker_qualifications).where(
@@ -238,7 +238,7 @@ class WorkerQualificationService:
             if code is not None and not (code.isalpha() and code.isascii() and 2 <= len(code) <= 3):
                 raise ParameterError(f"'{code}' is not an ISO 3166 {label} code.")
         with self._tx.write() as (conn, _now):
-            require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             values: dict[str, str | None] = {"subdivision": subdivision.upper() if subdivision else None}
             if country is not None:
                 values["country"] = country.upper()

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection
 
 from openturk import ids
-from openturk.errors import ParameterError, WorkerDoesNotExistError
-from openturk.service import paging
+from openturk.errors import ParameterError
+from openturk.service import paging, slots
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, requesters, workers
@@ -68,7 +67,7 @@ class WorkerRelationsService:
         if not reason.strip():
             raise ParameterError("A Reason is required to block a worker.", data={"WorkerId": worker_id})
         with self._tx.write() as (conn, now):
-            _require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             done = conn.execute(
                 update(worker_blocks)
                 .where(worker_blocks.c.requester_id == requester_id, worker_blocks.c.worker_id == worker_id)
@@ -83,7 +82,7 @@ class WorkerRelationsService:
 
     def unblock(self, requester_id: str, worker_id: str) -> None:
         with self._tx.write() as (conn, _now):
-            _require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             conn.execute(
                 delete(worker_blocks).where(
                     worker_blocks.c.requester_id == requester_id, worker_blocks.c.worker_id == worker_id
@@ -185,7 +184,7 @@ class WorkerRelationsService:
     def messages(self, worker_id: str) -> list[Message]:
         """What has arrived for the worker, oldest first."""
         with self._tx.read() as (conn, _now):
-            _require_worker(conn, worker_id)
+            slots.load_worker(conn, worker_id)
             rows = conn.execute(
                 select(worker_messages, requesters.c.name.label("requester_name"))
                 .join(requesters, requesters.c.id == worker_messages.c.requester_id)
@@ -195,8 +194,3 @@ class WorkerRelationsService:
         return [
             Message(r.id, r.requester_id, r.requester_name, r.subject, r.message, r.sent_at) for r in rows
         ]
-
-
-def _require_worker(conn: Connection, worker_id: str) -> None:
-    if conn.execute(select(workers.c.id).where(workers.c.id == worker_id)).first() is None:
-        raise WorkerDoesNotExistError(worker_id)

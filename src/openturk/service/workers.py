@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from openturk import ids
-from openturk.errors import InvalidHITStateError, WorkerDoesNotExistError
+from openturk.errors import InvalidHITStateError
 from openturk.service import events, file_uploads, ledger, requirements, slots, transitions
 from openturk.service.questions import Question, answers_document, parse_question, validate_form_answers
 from openturk.service.uow import MarketTransactions
@@ -87,7 +87,7 @@ class WorkerService:
 
     def accept(self, hit_id: str, worker_id: str) -> Accepted:
         with self._tx.write() as (conn, now):
-            self._require_worker(conn, worker_id)
+            int(slots.load_worker(conn, worker_id).account_id)
             hit = slots.load_hit(conn, hit_id)
             if self._holds(conn, hit_id, worker_id):
                 raise self._already_accepted(hit_id, worker_id)
@@ -170,7 +170,7 @@ class WorkerService:
     def earnings(self, worker_id: str) -> list[Payment]:
         """Every reward and bonus paid to the worker, oldest first, as MTurk shows a worker."""
         with self._tx.read() as (conn, _now):
-            account = self._require_worker(conn, worker_id)
+            account = int(slots.load_worker(conn, worker_id).account_id)
             rows = conn.execute(
                 select(
                     journal_entries.c.kind,
@@ -198,7 +198,7 @@ class WorkerService:
 
     def balance(self, worker_id: str) -> int:
         with self._tx.read() as (conn, _now):
-            return ledger.balance(conn, self._require_worker(conn, worker_id))
+            return ledger.balance(conn, int(slots.load_worker(conn, worker_id).account_id))
 
     @staticmethod
     def _holds(conn: Connection, hit_id: str, worker_id: str) -> bool:
@@ -216,12 +216,3 @@ class WorkerService:
             f"Worker {worker_id} has already accepted HIT {hit_id}; a worker may work on a HIT once.",
             data={"HITId": hit_id, "WorkerId": worker_id},
         )
-
-    @staticmethod
-    def _require_worker(conn: Connection, worker_id: str) -> int:
-        account = conn.execute(
-            select(workers.c.account_id).where(workers.c.id == worker_id)
-        ).scalar_one_or_none()
-        if account is None:
-            raise WorkerDoesNotExistError(worker_id)
-        return int(account)
