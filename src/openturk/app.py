@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openturk import ids
 from openturk.errors import UnknownOperationError
-from openturk.protocol.json_api import JsonApi, error_response
+from openturk.protocol.json_api import JsonApi, error_response, is_json_api
 from openturk.protocol.legacy import LegacyApi
 from openturk.protocol.model import load_model
 from openturk.service.notifications_delivery import DeliveryConfig, DeliveryLoop
@@ -52,9 +52,7 @@ def create_app(services: Services) -> ASGIApp:
     legacy = LegacyApi(services)
 
     async def root(request: Request) -> Response:
-        if request.method == "POST" and "x-amz-target" in request.headers:
-            return await json_api(request)
-        return await legacy(request)
+        return await legacy(request)  # boto3's JSON requests never get here (see JsonApiFirst)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
@@ -83,4 +81,18 @@ def create_app(services: Services) -> ASGIApp:
         exception_handlers={HTTPException: not_found},
         lifespan=lifespan,
     )
-    return RequestIdMiddleware(BaseUrlMiddleware(app))
+    return RequestIdMiddleware(BaseUrlMiddleware(JsonApiFirst(json_api, app)))
+
+
+class JsonApiFirst:
+    """Hands the JSON API's requests to it directly, everything else to the Starlette application."""
+
+    def __init__(self, json_api: ASGIApp, app: ASGIApp) -> None:
+        self.json_api = json_api
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_json_api(scope):
+            await self.json_api(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

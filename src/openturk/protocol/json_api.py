@@ -12,52 +12,91 @@ import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from openturk.errors import NotImplementedYetError, OpenTurkError, ProtocolError, ServiceFault
 from openturk.protocol.handlers import HANDLERS, Call
 from openturk.protocol.model import ShapeModel
 from openturk.protocol.sigv4 import HttpRequest, SigV4Verifier
 from openturk.service.services import Services
+from openturk.storage.group_commit import DurabilityError
 
 log = logging.getLogger("openturk.json_api")
 CONTENT_TYPE = "application/x-amz-json-1.1"
+_CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode())
+_UNEXPECTED = "We encountered an unexpected error. Please try again."
+
+
+def is_json_api(scope: Scope) -> bool:
+    """What boto3 sends: POST / with an X-Amz-Target header (everything else is the legacy API or a page)."""
+    if scope["method"] != "POST" or scope["path"] != "/":
+        return False
+    return any(name.lower() == b"x-amz-target" for name, _value in scope["headers"])
 
 
 class JsonApi:
+    """A plain ASGI endpoint: boto3's requests are the server's hot path, so they are read and answered
+    here directly rather than through a router, request object and response class."""
+
     def __init__(self, services: Services, model: ShapeModel) -> None:
         self._services = services
         self._model = model
         self._verifier = SigV4Verifier(self._secret_for, max_skew=services.settings.signature_max_skew)
-        self._inline_reads = services.db.is_sqlite
+        self._inline = services.db.is_sqlite
 
-    async def __call__(self, request: Request) -> Response:
-        request_id: str = request.state.request_id
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id: str = scope["state"]["request_id"]
         try:
-            body = await request.body()
+            body = await _read_body(receive)
+            if body is None:
+                return  # the client hung up before sending its request: nobody to answer
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
             http = HttpRequest(
-                method=request.method,
-                path=request.scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
-                query=request.scope.get("query_string", b"").decode("latin-1"),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+                method=scope["method"],
+                path=scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                headers=headers,
                 body=body,
             )
-            target = request.headers.get("x-amz-target")
-            if self._inline_reads and _is_read(target):
-                # A read on SQLite is a few tens of microseconds of work on a local file: doing it here
-                # costs less than the hop to a pool thread and back (and the GIL hand-offs it brings).
-                # The price: a read that finds clock-driven work due settles it first, a short write
-                # (and a wait for another process's write lock) during which this loop serves no one.
-                result = self._handle(target, http, request_id)
+            target = next((v for k, v in headers if k.lower() == "x-amz-target"), None)
+            if self._inline:
+                result = await self._handle_inline(target, http, request_id)
             else:
                 result = await run_in_threadpool(self._handle, target, http, request_id)
         except OpenTurkError as error:
-            return error_response(error)
+            status, content = error.http_status, _dumps(error_body(error))
         except Exception:
             log.exception("unhandled error in request %s", request_id)
-            return error_response(ServiceFault("We encountered an unexpected error. Please try again."))
-        return Response(_dumps(result), media_type=CONTENT_TYPE)
+            fault = ServiceFault(_UNEXPECTED)
+            status, content = fault.http_status, _dumps(error_body(fault))
+        else:
+            status, content = 200, _dumps(result)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-length", str(len(content)).encode()), _CONTENT_TYPE_HEADER],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+    async def _handle_inline(self, target: str | None, http: HttpRequest, request_id: str) -> dict[str, Any]:
+        """On SQLite the call runs on the event loop itself: its statements take microseconds on a local
+        file, less than the hand-off to a pool thread and back and the GIL contention that brings.
+        Commits do not wait for the disk here (the loop would stall on every fsync); the answer waits
+        for the group sync that covers them instead (storage/group_commit.py).  The price: while one
+        call runs (including waiting for another process's write lock) this process serves no one."""
+        db = self._services.db
+        with db.deferred_sync() as deferred:
+            try:
+                return self._handle(target, http, request_id)
+            finally:
+                try:
+                    await db.durable(deferred)  # an error answer, too, is sent only after its commits
+                except DurabilityError:
+                    log.exception("request %s: its commits may not be on disk", request_id)
+                    raise ServiceFault(_UNEXPECTED) from None
 
     def _handle(self, target: str | None, http: HttpRequest, request_id: str) -> dict[str, Any]:
         access_key = self._verifier.verify(http)  # AWS authenticates before it looks at the operation
@@ -77,16 +116,22 @@ class JsonApi:
         return None if identity is None else identity[1]
 
 
-def _is_read(target: str | None) -> bool:
-    operation = (target or "").rpartition(".")[2]
-    return operation.startswith(("Get", "List"))
-
-
 def error_body(error: OpenTurkError) -> dict[str, str]:
     if isinstance(error, ProtocolError):
         return {"__type": error.wire_type, "message": error.message}
     message = f"{error.message} ({int(time.time() * 1000)})" if error.stamped else error.message
     return {"__type": error.wire_type, "Message": message, "TurkErrorCode": error.turk_code}
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def error_response(error: OpenTurkError) -> Response:

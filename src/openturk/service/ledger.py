@@ -18,6 +18,7 @@ from sqlalchemy import BindParameter, Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from openturk.errors import InsufficientFundsError
+from openturk.storage.prepared import Prepared
 from openturk.storage.schema import accounts, journal_entries, postings
 
 
@@ -67,22 +68,22 @@ def remember(conn: Connection, kind: str, key: str, account: int) -> int:
     return account
 
 
-_TOTALS = select(accounts.c.credits_posted, accounts.c.debits_posted).where(
-    accounts.c.id == bindparam("account")
+_TOTALS = Prepared(
+    select(accounts.c.credits_posted, accounts.c.debits_posted).where(accounts.c.id == bindparam("account"))
 )
-_BY_CODE = select(accounts.c.id).where(accounts.c.code == bindparam("code"))
+_BY_CODE = Prepared(select(accounts.c.id).where(accounts.c.code == bindparam("code")))
 
 
 def account_id(conn: Connection, code: str) -> int:
     known = remembered(conn, "code", code)
     if known is not None:
         return known
-    return remember(conn, "code", code, int(conn.execute(_BY_CODE, {"code": code}).scalar_one()))
+    return remember(conn, "code", code, int(_BY_CODE.execute(conn, {"code": code}).scalar_one()))
 
 
 def balance(conn: Connection, account: int) -> int:
     """Credits minus debits: what a credit-normal account (a requester's, a worker's) holds."""
-    row = conn.execute(_TOTALS, {"account": account}).one()
+    row = _TOTALS.execute(conn, {"account": account}).one()
     return int(row.credits_posted) - int(row.debits_posted)
 
 
@@ -102,8 +103,8 @@ def post(
     for p in entries:
         if p.cents <= 0 or p.debit_account == p.credit_account:
             raise LedgerInvariantError(f"bad posting {p}")
-    entry = conn.execute(
-        _NEW_ENTRY,
+    entry_id = _NEW_ENTRY.execute(
+        conn,
         {
             "kind": kind,
             "created_at": at,
@@ -114,9 +115,7 @@ def post(
             "assignment_id": refs.assignment_id,
             "memo": refs.memo,
         },
-    ).inserted_primary_key
-    assert entry is not None
-    entry_id = int(entry[0])
+    ).scalar_one()
     # One statement per account the entry touches, debits and credits together: a no-overdraft account
     # must cover what the entry takes from it net of what it brings (a bonus and its fee are covered
     # together or not at all), and the conditional UPDATE itself decides that.
@@ -125,10 +124,10 @@ def post(
         moves.setdefault(p.debit_account, [0, 0])[0] += p.cents
         moves.setdefault(p.credit_account, [0, 0])[1] += p.cents
     for account, (debit, credit) in moves.items():
-        if conn.execute(_MOVE, {"account": account, "debit": debit, "credit": credit}).rowcount != 1:
+        if _MOVE.execute(conn, {"account": account, "debit": debit, "credit": credit}).rowcount != 1:
             raise InsufficientFundsError()
-    conn.execute(
-        _NEW_POSTING,
+    _NEW_POSTING.executemany(
+        conn,
         [
             {
                 "entry_id": entry_id,
@@ -139,14 +138,28 @@ def post(
             for p in entries
         ],
     )
-    return entry_id
+    return int(entry_id)
 
 
-_NEW_ENTRY = insert(journal_entries)
-_NEW_POSTING = insert(postings)
+def _values(*names: str) -> dict[str, BindParameter[object]]:
+    return {name: bindparam(name) for name in names}
+
+
+_NEW_ENTRY = Prepared(
+    insert(journal_entries)
+    .values(
+        _values(
+            "kind", "created_at", "request_id", "requester_id", "worker_id", "hit_id", "assignment_id", "memo"
+        )
+    )
+    .returning(journal_entries.c.id)
+)
+_NEW_POSTING = Prepared(
+    insert(postings).values(_values("entry_id", "debit_account_id", "credit_account_id", "amount_cents"))
+)
 _DEBIT: BindParameter[int] = bindparam("debit")
 _CREDIT: BindParameter[int] = bindparam("credit")
-_MOVE = (
+_MOVE = Prepared(
     update(accounts)
     .where(
         accounts.c.id == bindparam("account"),

@@ -17,25 +17,30 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from openturk.errors import DuplicateRequestError
+from openturk.storage.prepared import Prepared
 from openturk.storage.schema import request_tokens
 
 _COLUMNS = ("requester_id", "token", "operation", "request_id", "created_at", "expires_at", "result_id")
 
 
-def _claim_statement(dialect: Any) -> Any:
+def _claim_statement(dialect: Any) -> Prepared:
     statement = dialect.insert(request_tokens).values({c: bindparam(c) for c in _COLUMNS})
     excluded = statement.excluded
-    # SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg reports -1 otherwise).
-    return statement.on_conflict_do_update(
-        index_elements=[request_tokens.c.requester_id, request_tokens.c.token],
-        set_={c: excluded[c] for c in _COLUMNS[2:]},
-        where=request_tokens.c.expires_at <= excluded.created_at,
-    ).execution_options(preserve_rowcount=True)
+    return Prepared(
+        statement.on_conflict_do_update(
+            index_elements=[request_tokens.c.requester_id, request_tokens.c.token],
+            set_={c: excluded[c] for c in _COLUMNS[2:]},
+            where=request_tokens.c.expires_at <= excluded.created_at,
+        )
+    )
 
 
 _CLAIM = {"sqlite": _claim_statement(sqlite), "postgresql": _claim_statement(postgresql)}
-_FIRST = select(request_tokens.c.request_id).where(
-    request_tokens.c.requester_id == bindparam("requester_id"), request_tokens.c.token == bindparam("token")
+_FIRST = Prepared(
+    select(request_tokens.c.request_id).where(
+        request_tokens.c.requester_id == bindparam("requester_id"),
+        request_tokens.c.token == bindparam("token"),
+    )
 )
 
 
@@ -50,8 +55,8 @@ def claim(
     lifetime: timedelta,
     result_id: str | None = None,
 ) -> None:
-    claimed = conn.execute(
-        _CLAIM[conn.dialect.name],
+    claimed = _CLAIM[conn.dialect.name].execute(
+        conn,
         {
             "requester_id": requester_id,
             "token": token,
@@ -63,7 +68,7 @@ def claim(
         },
     )
     if claimed.rowcount != 1:
-        first = conn.execute(_FIRST, {"requester_id": requester_id, "token": token}).scalar_one()
+        first = _FIRST.execute(conn, {"requester_id": requester_id, "token": token}).scalar_one()
         raise DuplicateRequestError(token, first)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Row
 from openturk.errors import HITDoesNotExistError, WorkerDoesNotExistError
 from openturk.service import events, ledger
 from openturk.storage.db import in_write
+from openturk.storage.prepared import Prepared
 from openturk.storage.schema import hits, requesters, workers
 
 FEES_ACCOUNT = "fees"
@@ -96,15 +97,15 @@ def settle(conn: Connection, hit_id: str, now: datetime, request_id: str | None 
     return load_hit(conn, hit_id)
 
 
-_REQUESTER_ACCOUNT = select(requesters.c.account_id).where(requesters.c.id == bindparam("id"))
-_WORKER_ACCOUNT = select(workers.c.account_id).where(workers.c.id == bindparam("id"))
+_REQUESTER_ACCOUNT = Prepared(select(requesters.c.account_id).where(requesters.c.id == bindparam("id")))
+_WORKER_ACCOUNT = Prepared(select(workers.c.account_id).where(workers.c.id == bindparam("id")))
 
 
 def requester_account(conn: Connection, requester_id: str) -> int:
     known = ledger.remembered(conn, "requester", requester_id)
     if known is not None:
         return known
-    found = int(conn.execute(_REQUESTER_ACCOUNT, {"id": requester_id}).scalar_one())
+    found = int(_REQUESTER_ACCOUNT.execute(conn, {"id": requester_id}).scalar_one())
     return ledger.remember(conn, "requester", requester_id, found)
 
 
@@ -112,7 +113,7 @@ def worker_account(conn: Connection, worker_id: str) -> int:
     known = ledger.remembered(conn, "worker", worker_id)
     if known is not None:
         return known
-    found = int(conn.execute(_WORKER_ACCOUNT, {"id": worker_id}).scalar_one())
+    found = int(_WORKER_ACCOUNT.execute(conn, {"id": worker_id}).scalar_one())
     return ledger.remember(conn, "worker", worker_id, found)
 
 

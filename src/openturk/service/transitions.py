@@ -20,15 +20,17 @@ from sqlalchemy.engine import Connection, Row
 from openturk.errors import AssignmentDoesNotExistError, InvalidStateError
 from openturk.service import events, review_policies, slots
 from openturk.storage.db import in_write
+from openturk.storage.prepared import Prepared
 from openturk.storage.schema import assignments, hit_types, hits
 
 VISIBLE_TO_REQUESTER = ("Submitted", "Approved", "Rejected")
 
 
-def load_assignment(conn: Connection, assignment_id: str, requester_id: str | None = None) -> Row[Any]:
-    """An assignment the requester may see: submitted, approved or rejected, on one of its own HITs."""
+def load_assignment(conn: Connection, assignment_id: str, requester_id: str | None = None) -> Any:
+    """An assignment the requester may see: submitted, approved or rejected, on one of its own HITs.
+    The row is a tuple with the columns as attributes (storage.prepared), read like a ``Row``."""
     query = _ASSIGNMENT[(requester_id is not None, in_write(conn))]
-    row = conn.execute(query, {"id": assignment_id, "requester_id": requester_id}).first()
+    row = query.execute(conn, {"id": assignment_id, "requester_id": requester_id}).first()
     if row is None:
         raise AssignmentDoesNotExistError(assignment_id)
     return row
@@ -44,7 +46,7 @@ def _assignment_query(for_requester: bool, locked: bool) -> Select[Any]:
     return query.with_for_update() if locked else query
 
 
-_ASSIGNMENT = {(r, w): _assignment_query(r, w) for r in (False, True) for w in (False, True)}
+_ASSIGNMENT = {(r, w): Prepared(_assignment_query(r, w)) for r in (False, True) for w in (False, True)}
 
 
 def bump(conn: Connection, hit_id: str, **deltas: int) -> None:

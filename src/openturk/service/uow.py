@@ -19,14 +19,17 @@ from sqlalchemy.engine import Connection
 from openturk.service import request_tokens, transitions
 from openturk.service.clock import MarketClock
 from openturk.storage.db import Database
+from openturk.storage.prepared import Prepared
 from openturk.storage.schema import marketplace
 from openturk.storage.types import UtcTimestamp
 
 # "Now" is the wall clock plus the offset, and the offset is what this statement reads: it is asked with
 # the offset this process saw last and asked again in the (rare) case the offset has moved since.
-_PROBE = select(
-    marketplace.c.clock_offset_us,
-    transitions.anything_due(bindparam("now", type_=UtcTimestamp)).label("due"),
+_PROBE = Prepared(
+    select(
+        marketplace.c.clock_offset_us,
+        transitions.anything_due(bindparam("now", type_=UtcTimestamp)).label("due"),
+    )
 )
 
 
@@ -60,13 +63,13 @@ class MarketTransactions:
     def _now_and_due(self, conn: Connection) -> tuple[datetime, bool]:
         wall = self.clock.wall()
         guess = self._offset_us
-        row = conn.execute(_PROBE, {"now": wall + timedelta(microseconds=guess)}).one()
+        row = _PROBE.execute(conn, {"now": wall + timedelta(microseconds=guess)}).one()
         offset = int(row.clock_offset_us)
         if offset == guess:
             return wall + timedelta(microseconds=guess), bool(row.due)
         self._offset_us = offset  # the clock was advanced: ask again as of the new "now"
         now = wall + timedelta(microseconds=offset)
-        return now, bool(conn.execute(_PROBE, {"now": now}).one().due)
+        return now, bool(_PROBE.execute(conn, {"now": now}).one().due)
 
     def claim_token(
         self,

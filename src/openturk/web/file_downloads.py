@@ -15,12 +15,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from openturk.service.file_uploads import DOWNLOAD_PATH, Download, FileDownloadError
 from openturk.service.services import Services
 
-_BASE_URL: ContextVar[str] = ContextVar("openturk_base_url", default="http://127.0.0.1:8000")
+_DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+_SCOPE: ContextVar[Scope | None] = ContextVar("openturk_request_scope", default=None)
 
 
 def base_url() -> str:
     """This server's address as the current request reached it (for URLs handed to clients)."""
-    return _BASE_URL.get()
+    scope = _SCOPE.get()
+    return _DEFAULT_BASE_URL if scope is None else str(Request(scope).base_url).rstrip("/")
 
 
 class BaseUrlMiddleware:
@@ -29,11 +31,11 @@ class BaseUrlMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            token = _BASE_URL.set(str(Request(scope).base_url).rstrip("/"))
+            token = _SCOPE.set(scope)  # the URL is worked out only by the few requests that need it
             try:
                 await self.app(scope, receive, send)
             finally:
-                _BASE_URL.reset(token)
+                _SCOPE.reset(token)
             return
         await self.app(scope, receive, send)
 
