@@ -11,7 +11,7 @@ import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -20,7 +20,6 @@ from urllib.parse import quote, unquote_to_bytes
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 from openturk.errors import (
@@ -92,6 +91,32 @@ class _ReceivedRequestAuth(SigV4Auth):  # type: ignore[misc]  # botocore is unty
         return str(self._sign(key, string_to_sign, hex=True))
 
 
+class _ReceivedHeaders:
+    """The signed headers as received, in the shape botocore's signer reads (its ``HTTPHeaders`` is an
+    ``email.message.Message``, several times dearer to fill and read): names case-insensitive, a
+    repeated name keeps every value in order."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[str, list[str]] = {}
+
+    def add(self, lower_name: str, value: str) -> None:
+        self._values.setdefault(lower_name, []).append(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._values
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name.lower()][0]
+
+    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
+        return self._values.get(name.lower(), failobj)
+
+
 def _canonical_query(query: str) -> str:
     """Each name and value percent-encoded the one canonical way (wire encoding undone, then RFC 3986
     unreserved kept); botocore sorts the pairs. Bytes-level, so '%FF' survives as '%FF'."""
@@ -107,10 +132,10 @@ def _botocore_view(
     request: HttpRequest, signed_headers: Sequence[str], *, region: str, service: str, credentials: Any
 ) -> tuple[_ReceivedRequestAuth, Any]:
     wanted = {name.lower() for name in signed_headers}
-    headers = HTTPHeaders()
+    headers = _ReceivedHeaders()
     for name, value in request.headers:
-        if name.lower() in wanted:
-            headers[name.lower()] = value  # appends: a repeated name keeps every value, in order
+        if (lower := name.lower()) in wanted:
+            headers.add(lower, value)
     path = request.path if request.path.startswith("/") else f"/{request.path}"
     query = _canonical_query(request.query)
     aws = AWSRequest(

@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from openturk.storage.group_commit import WalSync
+from openturk.storage.prepared import run_driver_sql
 
 _WRITE = "openturk_write"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -51,6 +52,7 @@ _PG_RETRY_STATES = frozenset({"40P01", "40001", "55P03", "23505"})
 # connection_exception (08xxx), admin_shutdown, crash_shutdown, cannot_connect_now: the server went away.
 _PG_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_BEGIN_WRITE, _BEGIN_READ = "BEGIN IMMEDIATE", "BEGIN DEFERRED"
 
 log = logging.getLogger("openturk.db")
 P = ParamSpec("P")
@@ -79,6 +81,10 @@ class Database:
         # A SQLite file's commits are made durable in groups (storage/group_commit.py); PostgreSQL
         # flushes its WAL at commit and groups concurrent flushes itself.
         self._wal: WalSync | None = None
+        self._keep_connections = self.is_sqlite
+        self._kept = threading.local()
+        self._kept_lock = threading.Lock()
+        self._all_kept: list[Connection] = []
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, pool_size)
             database = self.engine.url.database
@@ -99,8 +105,7 @@ class Database:
         # SQLite has one writer at a time anyway; queueing this process's writers on a lock instead of
         # in SQLite's busy handler (which sleeps in growing steps) keeps the latency tail short.
         # Other processes still meet the busy timeout.
-        with self._write_lock, self.engine.connect() as conn:
-            conn = conn.execution_options(**{_WRITE: True})
+        with self._write_lock, self._connect(write=True) as conn:
             transaction = conn.begin()
             try:
                 yield conn
@@ -124,8 +129,32 @@ class Database:
         # read sees is told after that sync.
         if self._wal is not None and (ticket := self._wal.pending()):
             self._synced(ticket)
-        with self.engine.connect() as conn, conn.begin():
+        with self._connect(write=False) as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[Connection]:
+        """A connection for one transaction.  An event loop running SQLite calls itself (inside
+        ``deferred_sync``) keeps one for itself: checking a connection out of the pool and back in
+        costs more than most of its statements, and in WAL mode a connection keeps its page cache
+        only while nobody else writes.  Anything else, or a nested transaction, uses the pool."""
+        kept = self._kept.__dict__.get("conn") if self._keep_connections else None
+        if _DEFERRED.get() is None or not self._keep_connections or self._kept.__dict__.get("busy"):
+            with self.engine.connect() as conn:
+                yield conn.execution_options(**{_WRITE: True}) if write else conn
+            return
+        if kept is None or kept.closed or kept.invalidated:
+            kept = self.engine.connect()
+            self._kept.conn = kept
+            with self._kept_lock:
+                self._all_kept.append(kept)
+        if bool(kept.get_execution_options().get(_WRITE)) != write:
+            kept.execution_options(**{_WRITE: write})
+        self._kept.busy = True
+        try:
+            yield kept
+        finally:
+            self._kept.busy = False
 
     @contextmanager
     def deferred_sync(self) -> Iterator[Deferred]:
@@ -161,6 +190,11 @@ class Database:
         return True
 
     def dispose(self) -> None:
+        with self._kept_lock:
+            kept, self._all_kept = self._all_kept, []
+        for conn in kept:
+            with suppress(Exception):
+                conn.close()
         self.engine.dispose()
 
 
@@ -252,6 +286,10 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=32,
+        # The connection used last is used next: in WAL mode a connection keeps its page cache only
+        # while no other connection has written since its last transaction, and with the event loop
+        # running one call at a time that keeps one connection, and its cache, warm.
+        pool_use_lifo=True,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 
@@ -270,7 +308,6 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        run_driver_sql(conn, _BEGIN_WRITE if conn.get_execution_options().get(_WRITE) else _BEGIN_READ)
 
     return engine

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -30,7 +31,7 @@ Processor = Callable[[Any], Any]
 @dataclass(frozen=True, slots=True)
 class _Plan:
     sql: str
-    order: tuple[str, ...] | None  # positional paramstyle: the name behind each placeholder
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None  # positional paramstyle: the arguments
     constants: dict[str, Any]  # values the statement carries itself (literals, IN lists), bound
     processors: dict[str, Processor]  # for the names callers pass
     row: type[tuple[Any, ...]] | None
@@ -86,10 +87,20 @@ class Prepared:
             converters = tuple(
                 kind.dialect_impl(dialect).result_processor(dialect, None) for _name, kind in columns
             )
-        order = tuple(expanded.positiontup) if expanded.positiontup is not None else None
-        plan = _Plan(expanded.statement, order, constants, processors, row, converters)
+        order = expanded.positiontup
+        pick = _picker(tuple(order)) if order is not None else None
+        plan = _Plan(expanded.statement, pick, constants, processors, row, converters)
         self._plans[dialect.name] = plan
         return plan
+
+
+def run_driver_sql(conn: Connection, sql: str) -> None:
+    """A fixed statement without parameters (``BEGIN IMMEDIATE``), the same way."""
+    raw: Any = conn.connection.driver_connection
+    try:
+        raw.execute(sql)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise _wrapped(conn, sql, (), error) from error
 
 
 class Rows:
@@ -134,14 +145,20 @@ class Rows:
 
 
 def _bind(plan: _Plan, params: Mapping[str, Any]) -> Any:
-    values = dict(plan.constants)
-    processors = plan.processors
-    for name, value in params.items():
-        processor = processors.get(name)
-        values[name] = value if processor is None or value is None else processor(value)
-    if plan.order is None:
-        return values
-    return tuple(values[name] for name in plan.order)
+    values = {**plan.constants, **params}
+    for name, processor in plan.processors.items():
+        values[name] = processor(values[name])
+    return values if plan.pick is None else plan.pick(values)
+
+
+def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """Positional arguments from the bound values, in placeholder order (a name may repeat)."""
+    if len(order) == 1:
+        only = order[0]
+        return lambda values: (values[only],)
+    if not order:
+        return lambda values: ()
+    return itemgetter(*order)  # a tuple for two names or more
 
 
 def _process(compiled: SQLCompiler, dialect: Dialect, name: str, value: Any) -> Any:

@@ -91,9 +91,10 @@ journal_entries = Table(
     Column("kind", String(32), nullable=False),
     Column("created_at", UtcTimestamp, nullable=False),
     Column("request_id", String(64), nullable=True),
-    # Who and what the movement concerns, for exports and the worker's earnings view.
-    Column("requester_id", String(32), nullable=True, index=True),
-    Column("worker_id", String(64), nullable=True, index=True),
+    # Who and what the movement concerns, for exports.  Not indexed (migration 0006): every movement
+    # writes an entry, and nothing looks entries up by these.
+    Column("requester_id", String(32), nullable=True),
+    Column("worker_id", String(64), nullable=True),
     Column("hit_id", String(64), nullable=True),
     Column("assignment_id", String(64), nullable=True),
     Column("memo", Text, nullable=True),
@@ -104,14 +105,13 @@ postings = Table(
     metadata,
     Column("id", BigIntId, primary_key=True, autoincrement=True),
     Column("entry_id", BigIntId, ForeignKey("journal_entries.id"), nullable=False, index=True),
-    Column("debit_account_id", BigIntId, ForeignKey("accounts.id"), nullable=False, index=True),
+    # Not indexed (migration 0006): only the audit reads postings by the account debited, all of them.
+    Column("debit_account_id", BigIntId, ForeignKey("accounts.id"), nullable=False),
     Column("credit_account_id", BigIntId, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("amount_cents", BigInteger, nullable=False),
     CheckConstraint("amount_cents > 0", name="positive_amount"),
     CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
 )
-
-Index("ix_journal_entries_created_at_id", journal_entries.c.created_at, journal_entries.c.id)
 
 # --- HITs, assignments and workers (migration 0002) ----------------------------------------------
 
@@ -260,7 +260,6 @@ bonuses = Table(
 # Keyset paging of ListBonusPayments by HIT or by assignment, in grant order.
 Index("ix_bonuses_hit_id_granted_at_id", bonuses.c.hit_id, bonuses.c.granted_at, bonuses.c.id)
 Index("ix_bonuses_assignment_id_granted_at_id", bonuses.c.assignment_id, bonuses.c.granted_at, bonuses.c.id)
-Index("ix_bonuses_worker_id", bonuses.c.worker_id)
 
 # Later areas keep their tables in their own modules on this same metadata; importing them here makes
 # `metadata` complete wherever the schema is imported (Alembic's comparison, create_all in tests).
