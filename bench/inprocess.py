@@ -3,6 +3,7 @@ service layer's transaction, and what one fsync costs on the disk the database i
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import time
@@ -10,9 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import event
-from sqlalchemy.pool import ConnectionPoolEntry
 
 from bench.bulk import Target
 from bench.load import percentile
@@ -105,24 +103,38 @@ def protocol_costs(key: str, secret: str, target: Target, count: int) -> list[Ti
     ]
 
 
-def send_bonus_cost(services: Services, target: Target, count: int, *, label: str) -> Timing:
-    """BonusService.send one call after another, as a thread-pool thread calls it (with a token)."""
+SYNCED = "its own sync"
+UNSYNCED = "sync left to the group"
+
+
+def send_bonus_cost(services: Services, target: Target, count: int, *, synced: bool) -> Timing:
+    """BonusService.send one call after another (with a token).  ``synced``: each call waits for a sync
+    of the WAL of its own, as a lone caller does; else inside ``deferred_sync``, as the event loop runs
+    it, the sync being shared by the group of commits it belongs to (made once, after the timing)."""
     bonuses = services.bonuses
+    label = SYNCED if synced else UNSYNCED
     stamp = f"{time.time_ns() % 10**12:x}"
-    return time_calls(
-        f"service: SendBonus transaction, {label}",
-        lambda n: bonuses.send(
+
+    def once(n: int) -> None:
+        bonuses.send(
             target.requester_id,
             target.worker_id,
             target.assignment_id,
             1,
             "bench",
-            f"i{stamp}-{label[:18]}-{n}",
+            f"i{stamp}-{int(synced)}-{n}",
             request_id=f"bench-inprocess-{n}",
-        ),
-        count,
-        note="CPU below the wall time is waiting (for the disk)",
-    )
+        )
+
+    if synced:
+        return time_calls(f"service: SendBonus, {label}", once, count, note=_DISK_NOTE)
+    with services.db.deferred_sync() as deferred:
+        timing = time_calls(f"service: SendBonus, {label}", once, count, note="the transaction alone")
+    asyncio.run(services.db.durable(deferred))
+    return timing
+
+
+_DISK_NOTE = "CPU below the wall time is waiting (for the disk)"
 
 
 def balance_cost(services: Services, requester_id: str, count: int) -> Timing:
@@ -130,20 +142,11 @@ def balance_cost(services: Services, requester_id: str, count: int) -> Timing:
     return time_calls("service: GetAccountBalance read", lambda n: accounts.balance(requester_id), count)
 
 
-def relax_durability(services: Services, mode: str) -> None:
-    """Make every later connection of ``services`` use ``PRAGMA synchronous=<mode>`` (benchmark only)."""
-    engine = services.db.engine
-    engine.dispose()
-
-    @event.listens_for(engine, "connect")
-    def _after_openturk(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA synchronous={mode}")
-        cursor.close()
+_datasync = getattr(os, "fdatasync", os.fsync)
 
 
 def fsync_cost(directory: Path, count: int) -> Timing:
-    """Append 4 KiB and fsync, as a WAL commit does, in the database's directory."""
+    """Append 4 KiB and fdatasync it (what a sync of the WAL does), in the database's directory."""
     path = directory / "fsync-probe.bin"
     block = os.urandom(4096)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -151,9 +154,9 @@ def fsync_cost(directory: Path, count: int) -> Timing:
 
         def once(_: int) -> None:
             os.write(fd, block)
-            os.fsync(fd)
+            _datasync(fd)
 
-        return time_calls("disk: write 4 KiB + fsync", once, count, note=str(directory))
+        return time_calls("disk: write 4 KiB + fdatasync", once, count, note=str(directory))
     finally:
         os.close(fd)
         path.unlink(missing_ok=True)
