@@ -125,12 +125,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        # What this process committed but has not yet synced is visible here: whoever is told what this
-        # read sees is told after that sync.
-        if self._wal is not None and (ticket := self._wal.pending()):
-            self._synced(ticket)
         with self._connect(write=False) as conn, conn.begin():
             yield conn
+        # What this process committed before the read ended may be in what it saw: whoever is told
+        # about it is told after the sync of those commits.
+        if self._wal is not None and (ticket := self._wal.pending()):
+            self._synced(ticket)
 
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[Connection]:
