@@ -91,6 +91,29 @@ def test_event_loop_waiters_are_settled_in_groups(wal: CountingSync) -> None:
     assert 1 <= len(wal.syncs) < 50
 
 
+def test_a_stream_of_commits_that_never_pauses_does_not_hold_a_sync_back(wal: CountingSync) -> None:
+    async def scenario() -> int:
+        stop = asyncio.Event()
+
+        async def committer() -> int:
+            turns = 0
+            while not stop.is_set():
+                wal.committed()  # a new commit on every turn of the loop
+                turns += 1
+                await asyncio.sleep(0)
+            return turns
+
+        running = asyncio.ensure_future(committer())
+        await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(wal.wait_async(wal.committed()), 5)
+        finally:
+            stop.set()
+        return await running
+
+    assert asyncio.run(scenario()) < 100
+
+
 def test_a_thread_and_an_event_loop_share_syncs(wal: CountingSync) -> None:
     async def scenario() -> None:
         wal.gate.clear()

@@ -35,6 +35,7 @@ _Waiter = tuple[int, asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 # Turns of the event loop without a new commit before the sync starts (see WalSync._sync_on): with
 # one, a request whose data had just been read had not yet committed; more than three gained nothing.
 _QUIET_TURNS = 3
+_MAX_TURNS = 32
 
 
 class DurabilityError(OSError):
@@ -76,10 +77,10 @@ class WalSync:
         while True:
             with self._cond:
                 while True:
-                    if self._synced >= ticket:
-                        return
                     if self._failure is not None:
                         raise DurabilityError(f"syncing the WAL failed: {self._failure}")
+                    if self._synced >= ticket:
+                        return
                     target = self._begin()
                     if target is not None:
                         break
@@ -90,18 +91,19 @@ class WalSync:
         """``wait`` for an event loop: the sync runs in a callback of the loop, not in the caller."""
         loop = asyncio.get_running_loop()
         with self._cond:
-            if self._synced >= ticket:
-                return
             if self._failure is not None:
                 raise DurabilityError(f"syncing the WAL failed: {self._failure}")
+            if self._synced >= ticket:
+                return
             future: asyncio.Future[None] = loop.create_future()
             self._waiters.append((ticket, loop, future))
         self._schedule(loop)
         await future
 
     def _begin(self) -> int | None:
-        """Under the condition: claim the next sync, or None if one is under way or none is needed."""
-        if self._syncing or self._synced >= self._committed:
+        """Under the condition: claim the next sync, or None if one is under way, none is needed, or
+        one has failed (after which nothing is ever reported as synced)."""
+        if self._syncing or self._synced >= self._committed or self._failure is not None:
             return None
         self._syncing = True
         return self._committed
@@ -132,22 +134,23 @@ class WalSync:
             self._scheduled.add(loop)
         try:
             if _running_loop() is loop:
-                loop.call_soon(self._sync_on, loop, self._committed, 0)
+                loop.call_soon(self._sync_on, loop, self._committed, 0, 0)
             else:
-                loop.call_soon_threadsafe(self._sync_on, loop, self._committed, 0)
+                loop.call_soon_threadsafe(self._sync_on, loop, self._committed, 0, 0)
         except RuntimeError:  # that loop has closed: nobody is waiting on it any more
             with self._cond:
                 self._scheduled.discard(loop)
 
-    def _sync_on(self, loop: asyncio.AbstractEventLoop, seen: int, quiet: int) -> None:
+    def _sync_on(self, loop: asyncio.AbstractEventLoop, seen: int, quiet: int, turns: int) -> None:
         # Like PostgreSQL's commit_delay: while the loop's turns keep bringing new commits (other
         # requests that were ready at the same time), let them join before the disk is asked.  A turn
         # of the loop costs microseconds; an fsync for one commit costs a quarter of a millisecond.
+        # Under a stream of commits that never pauses, the sync starts after _MAX_TURNS all the same.
         with self._cond:
             committed = self._committed
         quiet = quiet + 1 if committed == seen else 0
-        if quiet < _QUIET_TURNS:
-            loop.call_soon(self._sync_on, loop, committed, quiet)
+        if quiet < _QUIET_TURNS and turns < _MAX_TURNS:
+            loop.call_soon(self._sync_on, loop, committed, quiet, turns + 1)
             return
         with self._cond:
             self._scheduled.discard(loop)
