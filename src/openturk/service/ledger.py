@@ -9,12 +9,22 @@ holds the money, which is how "insufficient funds" is decided without a read-the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BindParameter, Engine, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Engine,
+    bindparam,
+    case,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from openturk.errors import InsufficientFundsError
@@ -116,15 +126,19 @@ def post(
             "memo": refs.memo,
         },
     ).scalar_one()
-    # One statement per account the entry touches, debits and credits together: a no-overdraft account
-    # must cover what the entry takes from it net of what it brings (a bonus and its fee are covered
-    # together or not at all), and the conditional UPDATE itself decides that.
+    # Every account the entry touches moves in one conditional UPDATE, debits and credits together: a
+    # no-overdraft account must cover what the entry takes from it net of what it brings (a bonus and
+    # its fee are covered together or not at all), and a row that cannot is not updated, so fewer rows
+    # than accounts means insufficient funds (and the caller's transaction rolls back).
     moves: dict[int, list[int]] = {}
     for p in entries:
         moves.setdefault(p.debit_account, [0, 0])[0] += p.cents
         moves.setdefault(p.credit_account, [0, 0])[1] += p.cents
-    for account, (debit, credit) in moves.items():
-        if _MOVE.execute(conn, {"account": account, "debit": debit, "credit": credit}).rowcount != 1:
+    for batch in _batches(list(moves.items())):
+        params: dict[str, int] = {}
+        for n, (account, (debit, credit)) in enumerate(batch):
+            params[f"account{n}"], params[f"debit{n}"], params[f"credit{n}"] = account, debit, credit
+        if _MOVES[len(batch)].execute(conn, params).rowcount != len(batch):
             raise InsufficientFundsError()
     _NEW_POSTING.executemany(
         conn,
@@ -157,17 +171,33 @@ _NEW_ENTRY = Prepared(
 _NEW_POSTING = Prepared(
     insert(postings).values(_values("entry_id", "debit_account_id", "credit_account_id", "amount_cents"))
 )
-_DEBIT: BindParameter[int] = bindparam("debit")
-_CREDIT: BindParameter[int] = bindparam("credit")
-_MOVE = Prepared(
-    update(accounts)
-    .where(
-        accounts.c.id == bindparam("account"),
-        (~accounts.c.no_overdraft)
-        | (accounts.c.credits_posted + _CREDIT - accounts.c.debits_posted - _DEBIT >= 0),
+
+
+def _moves(count: int) -> Prepared:
+    """UPDATE ``count`` accounts: ``account<n>`` gets ``debit<n>`` and ``credit<n>`` added."""
+    ids = [bindparam(f"account{n}", type_=BigInteger) for n in range(count)]
+
+    def by_account(kind: str) -> ColumnElement[int]:
+        whens = {ids[n]: bindparam(f"{kind}{n}", type_=BigInteger) for n in range(count)}
+        return case(whens, value=accounts.c.id, else_=0)
+
+    debit, credit = by_account("debit"), by_account("credit")
+    return Prepared(
+        update(accounts)
+        .where(
+            accounts.c.id.in_(ids),
+            (~accounts.c.no_overdraft)
+            | (accounts.c.credits_posted + credit - accounts.c.debits_posted - debit >= 0),
+        )
+        .values(
+            debits_posted=accounts.c.debits_posted + debit, credits_posted=accounts.c.credits_posted + credit
+        )
     )
-    .values(
-        debits_posted=accounts.c.debits_posted + _DEBIT,
-        credits_posted=accounts.c.credits_posted + _CREDIT,
-    )
-)
+
+
+_MOVES = {count: _moves(count) for count in range(1, 5)}
+
+
+def _batches(moves: list[tuple[int, list[int]]]) -> Iterator[list[tuple[int, list[int]]]]:
+    for start in range(0, len(moves), len(_MOVES)):
+        yield moves[start : start + len(_MOVES)]
