@@ -103,6 +103,7 @@ def protocol_costs(key: str, secret: str, target: Target, count: int) -> list[Ti
     ]
 
 
+_DISK_NOTE = "CPU below the wall time is waiting (for the disk)"
 SYNCED = "its own sync"
 UNSYNCED = "sync left to the group"
 
@@ -132,9 +133,6 @@ def send_bonus_cost(services: Services, target: Target, count: int, *, synced: b
         timing = time_calls(f"service: SendBonus, {label}", once, count, note="the transaction alone")
     asyncio.run(services.db.durable(deferred))
     return timing
-
-
-_DISK_NOTE = "CPU below the wall time is waiting (for the disk)"
 
 
 def balance_cost(services: Services, requester_id: str, count: int) -> Timing:

@@ -11,7 +11,7 @@ from openturk.service import paging, slots, transitions
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.records import Assignment, Hit
 from openturk.service.uow import MarketTransactions
-from openturk.storage.schema import assignments, hit_types
+from openturk.storage.schema import assignments
 from openturk.storage.types import to_micros
 
 
@@ -24,7 +24,7 @@ class AssignmentService:
         with self._tx.read() as (conn, now):
             row = transitions.load_assignment(conn, assignment_id, requester_id)
             hit = slots.load_hit(conn, row.hit_id, requester_id)
-            hit_type = conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
+            hit_type = slots.load_hit_type(conn, hit)
             return Assignment.from_row(row), Hit.from_row(hit, hit_type, now)
 
     def list_for_hit(

@@ -184,7 +184,7 @@ class HitService:
             return self._hit(conn, slots.load_hit(conn, hit_id, requester_id), now)
 
     def _hit(self, conn: Connection, row: Row[Any], now: datetime) -> Hit:
-        type_row = conn.execute(select(hit_types).where(hit_types.c.id == row.hit_type_id)).one()
+        type_row = slots.load_hit_type(conn, row)
         return Hit.from_row(row, type_row, now)
 
     def list_hits(self, requester_id: str, next_token: str | None, max_results: int | None) -> Page[Hit]:

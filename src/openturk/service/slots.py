@@ -18,7 +18,7 @@ from openturk.errors import HITDoesNotExistError, WorkerDoesNotExistError
 from openturk.service import events, ledger
 from openturk.storage.db import in_write
 from openturk.storage.prepared import Prepared
-from openturk.storage.schema import hits, requesters, workers
+from openturk.storage.schema import hit_types, hits, requesters, workers
 
 FEES_ACCOUNT = "fees"
 
@@ -42,6 +42,11 @@ def load_hit(conn: Connection, hit_id: str, requester_id: str | None = None) -> 
     if row is None:
         raise HITDoesNotExistError(hit_id)
     return row
+
+
+def load_hit_type(conn: Connection, hit: Row[Any]) -> Row[Any]:
+    """The HIT type row of a HIT already loaded (it always exists: HITs reference their type)."""
+    return conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
 
 
 def unsettled_slots(hit: Row[Any]) -> int:

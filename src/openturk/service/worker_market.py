@@ -96,6 +96,6 @@ class WorkerMarket:
         with self._tx.read() as (conn, now):
             row = slots.load_hit(conn, hit_id)
             access = requirements.require(conn, worker_id, row, Action.PREVIEW)
-            type_row = conn.execute(select(hit_types).where(hit_types.c.id == row.hit_type_id)).one()
+            type_row = slots.load_hit_type(conn, row)
             hit = Hit.from_row(row, type_row, now)
         return Preview(hit, parse_question(hit.question), access.allows(Action.ACCEPT))

@@ -15,7 +15,7 @@ from openturk.errors import InvalidHITStateError
 from openturk.service import events, file_uploads, ledger, requirements, slots, transitions
 from openturk.service.questions import Question, answers_document, parse_question, validate_form_answers
 from openturk.service.uow import MarketTransactions
-from openturk.storage.schema import assignments, hit_types, journal_entries, postings, workers
+from openturk.storage.schema import assignments, journal_entries, postings, workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class WorkerService:
                     data={"HITId": hit_id, "HITStatus": hit.status},
                 )
             requirements.require(conn, worker_id, hit, requirements.Action.ACCEPT)
-            hit_type = conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
+            hit_type = slots.load_hit_type(conn, hit)
             assignment_id = ids.entity_id()
             deadline = now + timedelta(seconds=hit_type.assignment_duration_s)
             try:
@@ -154,7 +154,7 @@ class WorkerService:
         with self._tx.read() as (conn, _now):
             row = transitions.load_assignment(conn, assignment_id)
             hit = slots.load_hit(conn, row.hit_id)
-            hit_type = conn.execute(select(hit_types).where(hit_types.c.id == hit.hit_type_id)).one()
+            hit_type = slots.load_hit_type(conn, hit)
         return Task(
             assignment_id=row.id,
             hit_id=row.hit_id,

@@ -81,7 +81,6 @@ class Database:
         # A SQLite file's commits are made durable in groups (storage/group_commit.py); PostgreSQL
         # flushes its WAL at commit and groups concurrent flushes itself.
         self._wal: WalSync | None = None
-        self._keep_connections = self.is_sqlite
         self._kept = threading.local()
         self._kept_lock = threading.Lock()
         self._all_kept: list[Connection] = []
@@ -138,11 +137,11 @@ class Database:
         ``deferred_sync``) keeps one for itself: checking a connection out of the pool and back in
         costs more than most of its statements, and in WAL mode a connection keeps its page cache
         only while nobody else writes.  Anything else, or a nested transaction, uses the pool."""
-        kept = self._kept.__dict__.get("conn") if self._keep_connections else None
-        if _DEFERRED.get() is None or not self._keep_connections or self._kept.__dict__.get("busy"):
+        if not self.is_sqlite or _DEFERRED.get() is None or getattr(self._kept, "busy", False):
             with self.engine.connect() as conn:
                 yield conn.execution_options(**{_WRITE: True}) if write else conn
             return
+        kept: Connection | None = getattr(self._kept, "conn", None)
         if kept is None or kept.closed or kept.invalidated:
             kept = self.engine.connect()
             self._kept.conn = kept
