@@ -43,6 +43,7 @@ from openturk.web.worker_pages import (
     origin,
     question_html,
     render_page,
+    terms_block,
     with_mturk_params,
 )
 
@@ -86,9 +87,7 @@ def _hit_terms(hit: Hit) -> str:
         ("Requester", hit.requester_id),
         ("HIT", hit.id),
     )
-    terms = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
-    head = f'<h1>{escape(hit.title)}</h1><p class="description">{escape(hit.description)}</p>'
-    return f'{head}<dl class="terms">{terms}</dl>'
+    return terms_block(hit.title, hit.description, rows)
 
 
 def listing_html(worker_id: str, page: Page[Listing]) -> str:

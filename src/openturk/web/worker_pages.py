@@ -273,8 +273,13 @@ def _terms(task: Task) -> str:
         ("Assignment", task.assignment_id),
         ("Worker", task.worker_id),
     )
+    return terms_block(task.title, task.description, rows)
+
+
+def terms_block(title: str, description: str, rows: tuple[tuple[str, object], ...]) -> str:
+    """The heading of a HIT's pages: its title and description, then its terms as a definition list."""
     terms = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
-    head = f'<h1>{_e(task.title)}</h1><p class="description">{_e(task.description)}</p>'
+    head = f'<h1>{_e(title)}</h1><p class="description">{_e(description)}</p>'
     return f'{head}<dl class="terms">{terms}</dl>'
 
 
