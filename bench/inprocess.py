@@ -17,6 +17,7 @@ from bench.load import percentile
 from bench.signing import Signer
 from openturk.protocol.model import load_model
 from openturk.protocol.sigv4 import HttpRequest, SigV4Verifier
+from openturk.service.accounts import Identity
 from openturk.service.services import Services
 
 
@@ -70,7 +71,8 @@ def protocol_costs(key: str, secret: str, target: Target, count: int) -> list[Ti
     """Client signing, server verification and input validation for one SendBonus request."""
     signer = Signer(key, secret, "127.0.0.1", 8000)
     signed = [signer.prepare("SendBonus", bonus_params(target, f"p-{n}")) for n in range(count)]
-    verifier = SigV4Verifier(lambda access_key: secret if access_key == key else None)
+    holder = Identity("bench", key, secret)
+    verifier = SigV4Verifier(lambda access_key: holder if access_key == key else None)
     received = [
         HttpRequest(
             method="POST",

@@ -29,6 +29,7 @@ from openturk.errors import (
 )
 from openturk.protocol import sigv4
 from openturk.protocol.sigv4 import CONTENT_SHA256_MISMATCH, MISMATCH, HttpRequest, SigV4Verifier
+from openturk.service.accounts import Identity
 
 KEY = "AKIDOPENTURKEXAMPLE"
 SECRET = "openturk/EXAMPLE+secret/0123456789abcdefghij"
@@ -41,9 +42,15 @@ BODY = b"{}"
 HAND_SIGNED = ("content-type", "host", "x-amz-date", "x-amz-target")
 
 
-def make_verifier(secrets: dict[str, str] | None = None, now: datetime = NOW, **kwargs: Any) -> SigV4Verifier:
+def make_verifier(
+    secrets: dict[str, str] | None = None, now: datetime = NOW, **kwargs: Any
+) -> SigV4Verifier[Identity]:
     table = {KEY: SECRET} if secrets is None else secrets
-    return SigV4Verifier(table.get, now=lambda: now, **kwargs)
+
+    def key_for(key: str) -> Identity | None:
+        return Identity("REQUESTER", key, table[key]) if key in table else None
+
+    return SigV4Verifier(key_for, now=lambda: now, **kwargs)
 
 
 def botocore_signed(
@@ -106,7 +113,10 @@ def authorization_of(request: HttpRequest) -> str:
 
 
 def assert_refused(
-    request: HttpRequest, error: type[OpenTurkError], message: str, verifier: SigV4Verifier | None = None
+    request: HttpRequest,
+    error: type[OpenTurkError],
+    message: str,
+    verifier: SigV4Verifier[Identity] | None = None,
 ) -> None:
     with pytest.raises(error) as raised:
         (verifier or make_verifier()).verify(request)
@@ -118,7 +128,7 @@ def assert_refused(
 
 
 def test_botocore_signed_request_verifies() -> None:
-    assert make_verifier().verify(botocore_signed()) == KEY
+    assert make_verifier().verify(botocore_signed()).access_key_id == KEY
 
 
 def test_a_real_boto3_mturk_call_verifies() -> None:
@@ -150,25 +160,25 @@ def test_a_real_boto3_mturk_call_verifies() -> None:
     ]
     request = HttpRequest("POST", "/", "", headers, prepared.body)
     signed_at = datetime.strptime(dict(headers)["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    assert make_verifier(now=signed_at).verify(request) == KEY
+    assert make_verifier(now=signed_at).verify(request).access_key_id == KEY
 
 
 def test_hand_signed_with_four_headers_and_the_aws_host_verifies() -> None:
     # Unsigned headers are ignored, an unsigned x-amz-content-sha256 included: the body is hashed.
     extra = [("User-Agent", "curl/8"), ("Content-Length", "2"), ("X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD")]
-    assert make_verifier().verify(hand_signed(extra=extra)) == KEY
+    assert make_verifier().verify(hand_signed(extra=extra)).access_key_id == KEY
 
 
 def test_headers_botocore_never_signs_still_verify_when_a_client_signs_them() -> None:
     extra = [("User-Agent", "hand/1.0"), ("Expect", "100-continue"), ("X-Amzn-Trace-Id", "Root=1-abc")]
     signed = ("content-type", "expect", "host", "user-agent", "x-amz-date", "x-amz-target", "x-amzn-trace-id")
-    assert make_verifier().verify(hand_signed(extra=extra, signed=signed)) == KEY
+    assert make_verifier().verify(hand_signed(extra=extra, signed=signed)).access_key_id == KEY
 
 
 def test_signed_x_amz_content_sha256_matching_the_body_verifies() -> None:
     extra = [("X-Amz-Content-SHA256", hashlib.sha256(BODY).hexdigest())]
     signed = ("content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-target")
-    assert make_verifier().verify(hand_signed(extra=extra, signed=signed)) == KEY
+    assert make_verifier().verify(hand_signed(extra=extra, signed=signed)).access_key_id == KEY
 
 
 def test_date_header_instead_of_x_amz_date_verifies() -> None:
@@ -176,13 +186,13 @@ def test_date_header_instead_of_x_amz_date_verifies() -> None:
         date_header=("Date", "Fri, 17 May 2024 13:01:30 GMT"),
         signed=("content-type", "date", "host", "x-amz-target"),
     )
-    assert make_verifier().verify(request) == KEY
+    assert make_verifier().verify(request).access_key_id == KEY
 
 
 def test_header_names_in_any_case_verify() -> None:
     request = botocore_signed()
     shouted = [(name.upper(), value) for name, value in request.headers]
-    assert make_verifier().verify(HttpRequest("POST", "/", "", shouted, BODY)) == KEY
+    assert make_verifier().verify(HttpRequest("POST", "/", "", shouted, BODY)).access_key_id == KEY
 
 
 # --- refused: the request was changed, or the key is wrong -----------------------------------------
@@ -220,12 +230,12 @@ def test_rotated_secret_does_not_verify_from_the_signing_key_cache() -> None:
     verifier = make_verifier(secrets)
     request = botocore_signed()
     hits = sigv4._signing_key.cache_info().hits
-    assert verifier.verify(request) == KEY
-    assert verifier.verify(request) == KEY
+    assert verifier.verify(request).access_key_id == KEY
+    assert verifier.verify(request).access_key_id == KEY
     assert sigv4._signing_key.cache_info().hits > hits  # the second one reused the derived key
     secrets[KEY] = "rotated-secret"
     assert_refused(request, InvalidSignatureError, MISMATCH, verifier)
-    assert verifier.verify(botocore_signed(secret="rotated-secret")) == KEY
+    assert verifier.verify(botocore_signed(secret="rotated-secret")).access_key_id == KEY
 
 
 def test_signed_x_amz_content_sha256_not_matching_the_body() -> None:
@@ -341,7 +351,7 @@ def test_host_must_be_signed() -> None:
     "offset", [timedelta(minutes=5), timedelta(minutes=4, seconds=59), -timedelta(minutes=5), timedelta(0)]
 )
 def test_skew_just_inside_five_minutes(offset: timedelta) -> None:
-    assert make_verifier(now=NOW + offset).verify(botocore_signed()) == KEY
+    assert make_verifier(now=NOW + offset).verify(botocore_signed()).access_key_id == KEY
 
 
 def test_skew_just_outside_five_minutes_in_the_past() -> None:
@@ -413,4 +423,4 @@ def test_mutated_signed_request_verifies_or_raises_openturk_errors(
     mutate: Callable[[HttpRequest], HttpRequest],
 ) -> None:
     with contextlib.suppress(OpenTurkError):
-        assert make_verifier().verify(mutate(hand_signed())) == KEY
+        assert make_verifier().verify(mutate(hand_signed())).access_key_id == KEY

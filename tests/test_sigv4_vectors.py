@@ -17,6 +17,7 @@ import pytest
 
 from openturk.errors import InvalidSignatureError
 from openturk.protocol.sigv4 import MISMATCH, HttpRequest, SigV4Verifier, canonical_request, string_to_sign
+from openturk.service.accounts import Identity
 
 SUITE = Path(__file__).parent / "fixtures" / "aws4_testsuite"
 ACCESS_KEY = "AKIDEXAMPLE"
@@ -97,10 +98,11 @@ def signature_of(authorization: str) -> str:
     return authorization.rsplit("Signature=", 1)[1].strip()
 
 
-def verifier() -> SigV4Verifier:
-    return SigV4Verifier(
-        lambda key: SECRET if key == ACCESS_KEY else None, service="service", now=lambda: SIGNED_AT
-    )
+def verifier() -> SigV4Verifier[Identity]:
+    def key_for(key: str) -> Identity | None:
+        return Identity("REQUESTER", key, SECRET) if key == ACCESS_KEY else None
+
+    return SigV4Verifier(key_for, service="service", now=lambda: SIGNED_AT)
 
 
 def test_fixtures_are_all_there() -> None:
@@ -141,7 +143,7 @@ def test_string_to_sign(case: str) -> None:
 
 
 def test_verify_accepts_the_signed_request(case: str) -> None:
-    assert verifier().verify(parse_raw_request(read(case, "sreq"))) == ACCESS_KEY
+    assert verifier().verify(parse_raw_request(read(case, "sreq"))).access_key_id == ACCESS_KEY
 
 
 def test_verify_refuses_one_changed_byte_of_the_signature(case: str) -> None:

@@ -42,7 +42,9 @@ class JsonApi:
     def __init__(self, services: Services, model: ShapeModel) -> None:
         self._services = services
         self._model = model
-        self._verifier = SigV4Verifier(self._secret_for, max_skew=services.settings.signature_max_skew)
+        self._verifier = SigV4Verifier(
+            services.accounts.authenticate, max_skew=services.settings.signature_max_skew
+        )
         self._inline = services.db.is_sqlite
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,21 +101,14 @@ class JsonApi:
                     raise ServiceFault(_UNEXPECTED) from None
 
     def _handle(self, target: str | None, http: HttpRequest, request_id: str) -> dict[str, Any]:
-        access_key = self._verifier.verify(http)  # AWS authenticates before it looks at the operation
+        identity = self._verifier.verify(http)  # AWS authenticates before it looks at the operation
         operation = self._model.operation_for_target(target)
-        identity = self._services.accounts.authenticate(access_key)
-        if identity is None:  # the key vanished between signature check and now
-            raise ServiceFault("The credentials could not be loaded. Please try again.")
         params = self._model.parse_input(operation, http.body)
         handler = HANDLERS.get(operation)
         if handler is None:
             raise NotImplementedYetError(operation)
-        result = handler(Call(self._services, identity[0], request_id), params)
+        result = handler(Call(self._services, identity.requester_id, request_id), params)
         return self._model.serialize_output(operation, result)
-
-    def _secret_for(self, access_key: str) -> str | None:
-        identity = self._services.accounts.authenticate(access_key)
-        return None if identity is None else identity[1]
 
 
 def error_body(error: OpenTurkError) -> dict[str, str]:

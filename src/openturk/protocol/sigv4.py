@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
@@ -39,6 +39,16 @@ MISMATCH = (
 CONTENT_SHA256_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed."
 _BASIC_ISO8601 = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _PARAM_SEPARATORS = re.compile(r"[,\s]+")
+
+
+class SigningKey(Protocol):
+    """What a verifier needs of whoever holds an access key (``AccountService.authenticate``'s answer)."""
+
+    @property
+    def secret_access_key(self) -> str: ...
+
+
+K = TypeVar("K", bound=SigningKey)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,24 +240,26 @@ def _utf8_safe(texts: Sequence[str]) -> bool:
     return True
 
 
-class SigV4Verifier:
+class SigV4Verifier(Generic[K]):
+    """``key_for`` looks up an access key id: its holder (with the secret to verify against), or None."""
+
     def __init__(
         self,
-        secret_for: Callable[[str], str | None],
+        key_for: Callable[[str], K | None],
         *,
         service: str = "mturk-requester",
         region: str = "us-east-1",
         max_skew: timedelta = timedelta(minutes=5),
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._secret_for = secret_for
+        self._key_for = key_for
         self._service = service
         self._region = region
         self._max_skew = max_skew
         self._now = now
 
-    def verify(self, request: HttpRequest) -> str:
-        """Return the access key id of a correctly signed request, else raise one of the errors."""
+    def verify(self, request: HttpRequest) -> K:
+        """Return the key's holder for a correctly signed request, else raise one of the errors."""
         headers = [(name.lower(), value) for name, value in request.headers]
         authorization = [value for name, value in headers if name == "authorization"]
         if not authorization:
@@ -289,8 +301,8 @@ class SigV4Verifier:
                 "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
             )
 
-        secret = self._secret_for(access_key) if access_key else None
-        if secret is None:
+        holder = self._key_for(access_key) if access_key else None
+        if holder is None:
             raise UnrecognizedClientError()
         self._check_skew(moment, amz_date)
 
@@ -299,7 +311,7 @@ class SigV4Verifier:
             signed_headers,
             region=self._region,
             service=self._service,
-            credentials=Credentials(access_key, secret),
+            credentials=Credentials(access_key, holder.secret_access_key),
         )
         aws.context["timestamp"] = amz_date
         expected = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)), aws)
@@ -308,7 +320,7 @@ class SigV4Verifier:
         declared = aws.headers.get_all("x-amz-content-sha256")
         if declared is not None and declared != [hashlib.sha256(request.body).hexdigest()]:
             raise InvalidSignatureError(CONTENT_SHA256_MISMATCH)
-        return access_key
+        return holder
 
     def _check_skew(self, moment: datetime, amz_date: str) -> None:
         now = self._now()

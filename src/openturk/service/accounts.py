@@ -29,6 +29,15 @@ class Requester:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """Whom an active access key belongs to, and the secret its requests are signed with."""
+
+    requester_id: str
+    access_key_id: str
+    secret_access_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class NewRequester:
     """Returned once, at creation: the only time the secret is shown."""
 
@@ -60,7 +69,7 @@ class AccountService:
         self._tx = tx
         self._db = tx.db
         self._clock = tx.clock
-        self._identities: dict[str, tuple[float, tuple[str, str]]] = {}
+        self._identities: dict[str, tuple[float, Identity]] = {}
 
     def create_requester(self, name: str, *, balance_cents: int = 0) -> NewRequester:
         if balance_cents < 0:
@@ -137,8 +146,8 @@ class AccountService:
             for r in rows
         ]
 
-    def authenticate(self, access_key_id: str) -> tuple[str, str] | None:
-        """(requester id, secret) for an active key, else None.
+    def authenticate(self, access_key_id: str) -> Identity | None:
+        """The identity behind an active key, else None.
 
         Every API request asks this, so known keys are remembered for a few seconds; unknown keys are
         never remembered, so a key created a moment ago works at once.
@@ -156,7 +165,7 @@ class AccountService:
         if row is None:
             self._identities.pop(access_key_id, None)
             return None
-        identity = (str(row.requester_id), str(row.secret_access_key))
+        identity = Identity(str(row.requester_id), access_key_id, str(row.secret_access_key))
         if len(self._identities) >= _IDENTITY_CACHE_SIZE:
             self._identities.clear()
         self._identities[access_key_id] = (now + _IDENTITY_TTL_SECONDS, identity)

@@ -55,7 +55,9 @@ def collect_params(query: str, body: bytes, content_type: str) -> dict[str, str]
 class LegacyApi:
     def __init__(self, services: Services) -> None:
         self._services = services
-        self._verifier = LegacyVerifier(self._secret_for, window=services.settings.legacy_timestamp_window)
+        self._verifier = LegacyVerifier(
+            services.accounts.authenticate, window=services.settings.legacy_timestamp_window
+        )
 
     async def __call__(self, request: Request) -> Response:
         request_id: str = request.state.request_id
@@ -94,10 +96,7 @@ class LegacyApi:
                 f"The service {service} is not offered here; use Service={SERVICE}.",
                 data={"Service": service},
             )
-        access_key = self._verifier.verify(params)  # authentication comes before the operation
-        identity = self._services.accounts.authenticate(access_key)
-        if identity is None:  # the key vanished between signature check and now
-            raise ServiceFault("The credentials could not be loaded. Please try again.")
+        identity = self._verifier.verify(params)  # authentication comes before the operation
         if operation is None:
             shown = name or "(none)"
             raise UnknownOperationError(
@@ -110,10 +109,6 @@ class LegacyApi:
         groups = frozenset(parsed.indexed("ResponseGroup"))
         children = ""
         if not parsed.boolean("Validate"):
-            children = runner(Context(self._services, identity[0], request_id, groups))
+            children = runner(Context(self._services, identity.requester_id, request_id, groups))
         element = operation.result_element
         return response(root, request_id, f"<{element}>{request_valid()}{children}</{element}>")
-
-    def _secret_for(self, access_key: str) -> str | None:
-        identity = self._services.accounts.authenticate(access_key)
-        return None if identity is None else identity[1]

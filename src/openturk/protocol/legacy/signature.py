@@ -15,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Generic
 
 from openturk.errors import (
     BadTimestampError,
@@ -23,6 +24,7 @@ from openturk.errors import (
     SignatureExpiredError,
     UnrecognizedClientError,
 )
+from openturk.protocol.sigv4 import K
 
 SERVICE = "AWSMechanicalTurkRequester"
 MISMATCH = (
@@ -61,20 +63,22 @@ def parse_timestamp(raw: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class LegacyVerifier:
+class LegacyVerifier(Generic[K]):
+    """``key_for`` looks up an access key id: its holder (with the secret to verify against), or None."""
+
     def __init__(
         self,
-        secret_for: Callable[[str], str | None],
+        key_for: Callable[[str], K | None],
         *,
         window: timedelta = timedelta(minutes=15),
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
-        self._secret_for = secret_for
+        self._key_for = key_for
         self._window = window
         self._now = now
 
-    def verify(self, params: Mapping[str, str]) -> str:
-        """Return the access key id of a correctly signed, current request, else raise."""
+    def verify(self, params: Mapping[str, str]) -> K:
+        """Return the key's holder for a correctly signed, current request, else raise."""
         access_key = params.get("AWSAccessKeyId", "")
         signature = params.get("Signature", "")
         if not access_key:
@@ -85,11 +89,12 @@ class LegacyVerifier:
         if not raw_timestamp:
             raise BadTimestampError("Your request is missing the Timestamp parameter.")
         moment = parse_timestamp(raw_timestamp)
-        secret = self._secret_for(access_key)
-        if secret is None:
+        holder = self._key_for(access_key)
+        if holder is None:
             raise UnrecognizedClientError(
                 f"The AWS Access Key Id {access_key} you provided does not exist in our records."
             )
+        secret = holder.secret_access_key
         version = params.get("SignatureVersion", "0")
         if version == "1":
             expected = version1_signature(secret, params)
@@ -106,7 +111,7 @@ class LegacyVerifier:
         if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
             raise InvalidSignatureError(MISMATCH)
         self._check_window(moment, raw_timestamp)
-        return access_key
+        return holder
 
     def _check_window(self, moment: datetime, raw: str) -> None:
         now = self._now()
