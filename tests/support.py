@@ -160,24 +160,32 @@ def start_server(db_url: str, *, env: dict[str, str] | None = None, timeout: flo
     reader = threading.Thread(target=lambda: output.extend(iter(stream.readline, "")), daemon=True)
     reader.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            reader.join(timeout=10)
-            stream.close()
-            raise RuntimeError(f"server exited with {process.returncode}:\n{''.join(output)}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                services = open_services(Settings().with_db(db_url))
-                return RunningServer(url, db_url, process, services, output, reader)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    process.kill()
+    if wait_until_healthy(url, timeout, process):
+        services = open_services(Settings().with_db(db_url))
+        return RunningServer(url, db_url, process, services, output, reader)
+    if process.poll() is None:
+        process.kill()
     process.wait()
     reader.join(timeout=10)
     stream.close()
-    raise RuntimeError(f"server did not become healthy in {timeout}s:\n{''.join(output)}")
+    raise RuntimeError(
+        f"server did not become healthy in {timeout}s (exit {process.returncode}):\n{''.join(output)}"
+    )
+
+
+def wait_until_healthy(url: str, timeout: float, process: subprocess.Popen[Any] | None = None) -> bool:
+    """True once ``url``/healthz answers 200; False at the deadline or as soon as ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 def run_cli(

@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
-import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
@@ -39,7 +38,7 @@ from openturk.errors import OpenTurkError
 from openturk.service.services import Services
 from openturk.storage.schema import accounts, assignments, bonuses, journal_entries, request_tokens
 from tests.hit_support import EXTERNAL
-from tests.support import REGION, free_port, openturk_argv, run_cli
+from tests.support import REGION, free_port, openturk_argv, run_cli, wait_until_healthy
 
 DUPLICATE = re.compile(r"already been processed by request ([0-9A-Za-z-]+)")
 TARGET = "MTurkRequesterServiceV20170117"
@@ -69,17 +68,8 @@ class ServerSlot:
         argv = ["serve", "--port", str(self.port), "--db", self.db_url, "--workers", str(self.workers)]
         self.process = subprocess.Popen(openturk_argv(*argv), stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server on {self.port} exited:\n{self.log_text()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"server on {self.port} did not become healthy:\n{self.log_text()}")
+        if not wait_until_healthy(self.url, timeout, self.process):
+            raise RuntimeError(f"server on {self.port} did not become healthy:\n{self.log_text()}")
 
     def kill(self) -> None:
         """``kill -9`` the server (with ``--workers``, the supervisor and every worker process)."""
@@ -135,15 +125,8 @@ def _cmdline(pid: int) -> str:
 
 
 def healthy(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} never became healthy again")
+    if not wait_until_healthy(url, timeout):
+        raise AssertionError(f"{url} never became healthy again")
 
 
 # --- what the clients were told ------------------------------------------------------------------
