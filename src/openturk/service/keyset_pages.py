@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -22,18 +23,23 @@ def keyset_page(
     max_results: int | None,
     query: Select[Any],
     key: tuple[Any, Any],
-    make: Callable[[Connection, Row[Any]], Any],
+    make: Callable[[Row[Any], datetime], Any],
+    check: Callable[[Connection], object] | None = None,
 ) -> Page[Any]:
     """Run ``query`` for the page after ``next_token``, ordered by ``key`` (a time and an id column),
-    turning each row into an item with ``make``; ``scope`` binds the token to this listing."""
-    after = tokens.decode(scope, next_token)
+    turning each row into an item with ``make`` (given the marketplace's now); ``scope`` binds the
+    token to this listing.  ``check`` (the caller's access check, which raises) runs first, in the
+    same snapshot."""
     time_column, id_column = key
-    query = query.order_by(time_column, id_column).limit(page_size(max_results))
-    if after is not None:
-        query = query.where(paging.after(time_column, id_column, after))
-    with tx.read() as (conn, _now):
+    with tx.read() as (conn, now):
+        if check is not None:
+            check(conn)
+        after = tokens.decode(scope, next_token)
+        query = query.order_by(time_column, id_column).limit(page_size(max_results))
+        if after is not None:
+            query = query.where(paging.after(time_column, id_column, after))
         rows = conn.execute(query).all()
-        items = tuple(make(conn, r) for r in rows)
+        items = tuple(make(r, now) for r in rows)
     if not rows:
         return Page((), None)
     last = rows[-1]._mapping

@@ -6,6 +6,7 @@ Every call here is the type owner's alone (see ``qualification_access``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,11 @@ def grant(conn: Connection, type_id: str, worker_id: str, value: int, now: datet
                 granted_at=now,
             )
         )
+
+
+def _owned(requester_id: str, type_id: str, action: str) -> Callable[[Connection], object]:
+    """``owned_type`` as a listing's access check (run in the listing's own read transaction)."""
+    return lambda conn: owned_type(conn, requester_id, type_id, action)
 
 
 class QualificationGrantService:
@@ -98,8 +104,6 @@ class QualificationGrantService:
         next_token: str | None,
         max_results: int | None,
     ) -> Page[Qualification]:
-        with self._tx.read() as (conn, _now):
-            owned_type(conn, requester_id, type_id, "list its workers")
         wq = worker_qualifications.c
         wanted = status or "Granted"
         query = select(worker_qualifications).where(wq.qualification_type_id == type_id, wq.status == wanted)
@@ -112,7 +116,8 @@ class QualificationGrantService:
             max_results,
             query,
             (wq.created_at, wq.worker_id),
-            lambda c, r: Qualification.from_row(r),
+            lambda r, _now: Qualification.from_row(r),
+            _owned(requester_id, type_id, "list its workers"),
         )
 
     # --- requests, from the owner's side -------------------------------------------------------------
@@ -122,9 +127,9 @@ class QualificationGrantService:
     ) -> Page[QualificationRequest]:
         qr = qualification_requests.c
         query = select(qualification_requests).where(qr.requester_id == requester_id, qr.status == "Pending")
+        check = None
         if type_id is not None:
-            with self._tx.read() as (conn, _now):
-                owned_type(conn, requester_id, type_id, "list its requests")
+            check = _owned(requester_id, type_id, "list its requests")
             query = query.where(qr.qualification_type_id == type_id)
         scope = f"ListQualificationRequests:{requester_id}:{type_id}"
         return keyset_page(
@@ -135,7 +140,8 @@ class QualificationGrantService:
             max_results,
             query,
             (qr.submitted_at, qr.id),
-            lambda c, r: QualificationRequest.from_row(r),
+            lambda r, _now: QualificationRequest.from_row(r),
+            check,
         )
 
     def _pending(self, conn: Connection, requester_id: str, request_id: str) -> Row[Any]:

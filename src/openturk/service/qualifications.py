@@ -10,7 +10,6 @@ after.  The name is free again at once (MTurk may take up to 48 hours).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
@@ -219,15 +218,13 @@ class QualificationService:
             max_results,
             q,
             (t.created_at, t.id),
-            lambda conn, r: QualificationType.from_row(r, requester_id),
+            lambda r, _now: QualificationType.from_row(r, requester_id),
         )
 
     def list_hits(
         self, requester_id: str, type_id: str, next_token: str | None, max_results: int | None
     ) -> Page[Hit]:
         """The caller's HITs (not deleted) whose HIT type requires the type; never another's HITs."""
-        with self._tx.read() as (conn, _now):
-            visible_type(conn, requester_id, type_id)
         linked = select(hit_type_qualifications.c.hit_type_id).where(
             hit_type_qualifications.c.qualification_type_id == type_id
         )
@@ -241,7 +238,6 @@ class QualificationService:
             )
         )
         scope = f"ListHITsForQualificationType:{requester_id}:{type_id}"
-        now = self._now()
         return keyset_page(
             self._tx,
             self._tokens,
@@ -250,9 +246,6 @@ class QualificationService:
             max_results,
             query,
             (hits.c.created_at, hits.c.id),
-            lambda c, r: Hit.from_row(r, r, now),
+            lambda r, now: Hit.from_row(r, r, now),
+            lambda conn: visible_type(conn, requester_id, type_id),
         )
-
-    def _now(self) -> datetime:
-        with self._tx.read() as (_conn, now):
-            return now
