@@ -25,7 +25,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from types import FunctionType
@@ -38,6 +38,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from openturk.storage.group_commit import WalSync
 from openturk.storage.prepared import run_driver_sql
+from openturk.storage.writer_lock import WriterLock
 
 _WRITE = "openturk_write"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -75,9 +76,8 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self._write_lock: AbstractContextManager[object] = (
-            threading.Lock() if self.is_sqlite else nullcontext()
-        )
+        # SQLite has one writer at a time anyway: queue for it here, not in SQLite's busy handler.
+        self._writer: WriterLock | None = None
         # A SQLite file's commits are made durable in groups (storage/group_commit.py); PostgreSQL
         # flushes its WAL at commit and groups concurrent flushes itself.
         self._wal: WalSync | None = None
@@ -87,8 +87,10 @@ class Database:
         if self.is_sqlite:
             self.engine = _sqlite_engine(url, pool_size)
             database = self.engine.url.database
-            if database and database != ":memory:" and not database.startswith("file:"):
+            on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
+            if on_disk:
                 self._wal = WalSync(Path(f"{database}-wal").resolve())
+            self._writer = WriterLock(Path(str(database)).resolve() if on_disk else None)
         else:
             self.engine = create_engine(
                 url,
@@ -101,10 +103,9 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        # SQLite has one writer at a time anyway; queueing this process's writers on a lock instead of
-        # in SQLite's busy handler (which sleeps in growing steps) keeps the latency tail short.
-        # Other processes still meet the busy timeout.
-        with self._write_lock, self._connect(write=True) as conn:
+        # SQLite writers queue on WriterLock (storage/writer_lock.py), not in SQLite's busy handler.
+        queue = self._writer.held() if self._writer is not None else nullcontext()
+        with queue, self._connect(write=True) as conn:
             transaction = conn.begin()
             try:
                 yield conn
@@ -195,6 +196,8 @@ class Database:
             with suppress(Exception):
                 conn.close()
         self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
 
 def _commit_may_have_happened(error: DBAPIError) -> bool:
