@@ -203,6 +203,51 @@ def test_preview_shows_the_question_with_no_assignment(server: RunningServer, ki
     assert counts(client, hit_id) == (3, 0)  # previewing accepts nothing
 
 
+@pytest.mark.parametrize("kind", ["html", "external"])
+def test_an_anonymous_preview_passes_no_worker_and_its_form_accepts_as_the_worker_typed_in(
+    server: RunningServer, kind: str
+) -> None:
+    """As on MTurk before signing in: the question gets assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE and
+    the hitId but no workerId, and accepting asks who is accepting."""
+    client = server.client(server.requester())
+    hit_id = client.create_hit(**hit_args(Question=HTML if kind == "html" else EXTERNAL))["HIT"]["HITId"]
+    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id})
+    assert_html(page, 200, "Label a picture", "$0.50", "Worker ID")
+    reader = PageReader(page.text)
+    (frame,) = reader.iframes
+    frame_url = urljoin(str(page.url), frame["src"] or "")
+    assert query(frame_url) == {"assignmentId": NOT_AVAILABLE, "hitId": hit_id, "turkSubmitTo": server.url}
+    if kind == "html":
+        content = httpx.get(frame_url)
+        assert content.status_code == 200
+        assert PageReader(content.text).forms[0].named("assignmentId")[0]["value"] == NOT_AVAILABLE
+    assert counts(client, hit_id) == (3, 0)
+
+    accept_form = reader.forms[0]
+    assert accept_form.named("workerId")[0]["type"] == "text"
+    assert_html(post_form(urljoin(server.url, accept_form.action), accept_form.browser_pairs()), 400)
+    worker = new_worker(server)
+    response = post_form(urljoin(server.url, accept_form.action), accept_form.browser_pairs(workerId=worker))
+    assert response.status_code == 303, response.text
+    assert query(response.headers["location"])["workerId"] == worker
+    assert counts(client, hit_id) == (2, 1)
+
+
+def test_an_anonymous_visitor_previews_a_hit_whose_requirements_guard_only_accepting(
+    server: RunningServer,
+) -> None:
+    client = server.client(server.requester())
+    qual = qualification_type(client, "Acceptors")
+    hit_id = client.create_hit(**hit_args(QualificationRequirements=guarded(qual, "Accept")))["HIT"]["HITId"]
+    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id})
+    assert_html(page, 200, "Label a picture")
+    form = PageReader(page.text).forms[0]
+    worker = new_worker(server)  # holds no "Acceptors": the accept is refused for the worker named
+    refused = post_form(urljoin(server.url, form.action), form.browser_pairs(workerId=worker))
+    assert_html(refused, 400, "The HIT was not accepted", "does not meet the QualificationRequirements")
+    assert counts(client, hit_id) == (3, 0)
+
+
 def test_accepting_through_the_form_opens_the_task_page(server: RunningServer) -> None:
     client = server.client(server.requester())
     hit_id = client.create_hit(**hit_args(Question=QUESTION_FORM))["HIT"]["HITId"]
@@ -289,7 +334,10 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
     assert_html(page, 400, "does not meet the QualificationRequirements to preview", "Previewers")
     assert PageReader(page.text).iframes == []
     assert_html(httpx.get(preview, params={"hitId": "NOSUCHHIT", "workerId": worker}), 404, "does not exist")
-    assert_html(httpx.get(preview, params={"hitId": hit_id}), 400, "no workerId parameter")
+    # Nor may an anonymous visitor, who holds no Qualification at all.
+    anonymous = httpx.get(preview, params={"hitId": hit_id})
+    assert_html(anonymous, 400, f"Only workers who meet the QualificationRequirements of HIT {hit_id}")
+    assert PageReader(anonymous.text).iframes == []
     assert_html(httpx.get(preview, params={"workerId": worker}), 400, "no hitId parameter")
     content = httpx.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
     assert_html(content, 400, "to preview")

@@ -189,3 +189,17 @@ def require(conn: Connection, worker_id: str, hit: Row[Any], action: Action) -> 
             data={"HITId": hit.id, "WorkerId": worker_id},
         )
     return found
+
+
+def require_visitor(conn: Connection, hit: Row[Any], action: Action) -> Access:
+    """``require`` for someone who is not (yet) a worker, as a logged-out visitor previews on MTurk: they
+    hold no Qualification, so a HIT whose requirements guard ``action`` is refused."""
+    found = access(requirements_of(conn, hit.hit_type_id), {}, blocked=False)
+    if not found.allows(action):
+        verb = {Action.DISCOVER: "see", Action.PREVIEW: "preview", Action.ACCEPT: "accept"}[action]
+        raise DoesNotMeetRequirementsError(
+            f"Only workers who meet the QualificationRequirements of HIT {hit.id} can {verb} it: "
+            "open it with your workerId.",
+            data={"HITId": hit.id},
+        )
+    return found

@@ -91,11 +91,15 @@ class WorkerMarket:
         last = found[-1].hit
         return Page(tuple(found), self._tokens.encode(scope, Position(to_micros(last.created_at), last.id)))
 
-    def preview(self, worker_id: str, hit_id: str) -> Preview:
-        """The HIT's question as the worker may preview it; refused when a requirement guards preview."""
+    def preview(self, worker_id: str | None, hit_id: str) -> Preview:
+        """The HIT's question as the worker (None: an anonymous visitor) may preview it; refused when a
+        requirement they do not meet guards preview."""
         with self._tx.read() as (conn, now):
             row = slots.load_hit(conn, hit_id)
-            access = requirements.require(conn, worker_id, row, Action.PREVIEW)
+            if worker_id is None:
+                access = requirements.require_visitor(conn, row, Action.PREVIEW)
+            else:
+                access = requirements.require(conn, worker_id, row, Action.PREVIEW)
             type_row = slots.load_hit_type(conn, row)
             hit = Hit.from_row(row, type_row, now)
         return Preview(hit, parse_question(hit.question), access.allows(Action.ACCEPT))

@@ -3,10 +3,13 @@
 * ``GET /mturk/hits?workerId=..[&nextToken=..]``: the HITs the worker may discover
   (``WorkerMarket.available``: blocks and QualificationRequirements applied there), a page at a time,
   each with its reward, assignments available, requester, a Preview link and an Accept form.
-* ``GET /mturk/preview?hitId=..&workerId=..``: the HIT's terms and its question rendered as the task
+* ``GET /mturk/preview?hitId=..[&workerId=..]``: the HIT's terms and its question rendered as the task
   page renders it (``worker_pages.question_html``), with ``assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE``
-  as MTurk passes in preview mode, plus an Accept form (``WorkerMarket.preview``).  An HTMLQuestion's
-  content is served at ``GET /mturk/preview/content`` with the same parameters.
+  as MTurk passes in preview mode, plus an Accept form (``WorkerMarket.preview``).  Without a workerId
+  it is an anonymous visitor's preview, as on MTurk before signing in: no workerId is passed to the
+  question, a HIT whose QualificationRequirements guard preview is refused, and the Accept form asks
+  for a worker id.  An HTMLQuestion's content is served at ``GET /mturk/preview/content`` with the
+  same parameters.
 * ``POST /mturk/accept`` (form fields ``hitId``, ``workerId``): ``WorkerService.accept``, then a 303 to
   the new assignment's task page, ``/mturk/task`` with MTurk's four parameters.
 
@@ -67,16 +70,25 @@ class _PreviewTask:
     question: Question
 
 
+def _preview_task(found: Preview, worker_id: str | None) -> _PreviewTask:
+    # An anonymous preview passes no workerId (with_mturk_params leaves an empty one out).
+    return _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, worker_id or "", found.question)
+
+
 def _link(path: str, **params: str) -> str:
     return escape(f"{path}?{urlencode(params)}")
 
 
-def _accept_form(hit_id: str, worker_id: str) -> str:
+def _accept_form(hit_id: str, worker_id: str | None) -> str:
+    """Accept as ``worker_id``; for an anonymous visitor (None), as the worker id typed in."""
+    if worker_id is None:
+        who = '<label>Worker ID <input type="text" name="workerId" required></label> '
+    else:
+        who = f'<input type="hidden" name="workerId" value="{escape(worker_id)}">'
     return (
         f'<form method="post" action="{ACCEPT_PATH}" class="accept">'
         f'<input type="hidden" name="hitId" value="{escape(hit_id)}">'
-        f'<input type="hidden" name="workerId" value="{escape(worker_id)}">'
-        '<button type="submit">Accept</button></form>'
+        f'{who}<button type="submit">Accept</button></form>'
     )
 
 
@@ -129,9 +141,9 @@ def listing_html(worker_id: str, page: Page[Listing]) -> str:
     return head + table + more
 
 
-def preview_html(found: Preview, worker_id: str, submit_to: str) -> str:
-    shown = _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, worker_id, found.question)
-    if found.can_accept:
+def preview_html(found: Preview, worker_id: str | None, submit_to: str) -> str:
+    shown = _preview_task(found, worker_id)
+    if found.can_accept or worker_id is None:  # a visitor's Accept checks the worker they name
         accept = _accept_form(found.hit.id, worker_id)
     else:
         accept = '<p class="message">You do not meet the QualificationRequirements to accept this HIT.</p>'
@@ -158,15 +170,11 @@ def market_routes(services: Services) -> list[Route]:
             return error_page(_CANNOT_LIST, exc)
         return render_page("HITs", listing_html(worker_id, page))
 
-    async def load_preview(request: Request) -> tuple[Preview, str] | Response:
+    async def load_preview(request: Request) -> tuple[Preview, str | None] | Response:
         hit_id = request.query_params.get("hitId", "")
-        worker_id = request.query_params.get("workerId", "")
+        worker_id = request.query_params.get("workerId") or None  # None: an anonymous visitor
         if not hit_id:
             return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
-        if not worker_id:
-            # WorkerMarket previews for a worker only: there is no anonymous preview yet.
-            text = "The address has no workerId parameter: previews are shown to a worker."
-            return message_page(_CANNOT_PREVIEW, text, 400)
         try:
             found: Preview = await run_in_threadpool(market.preview, worker_id, hit_id)
         except OpenTurkError as exc:
@@ -185,7 +193,7 @@ def market_routes(services: Services) -> list[Route]:
         if isinstance(loaded, Response):
             return loaded
         found, worker_id = loaded
-        shown = _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, worker_id, found.question)
+        shown = _preview_task(found, worker_id)
         served = html_content_response(shown, request)
         if served is None:
             return message_page(_CANNOT_PREVIEW, f"HIT {found.hit.id} has no HTMLContent.", 404)

@@ -111,16 +111,11 @@ def _origin(request: Request) -> str:
 
 
 def with_mturk_params(url: str, task: TaskIds, submit_to: str) -> str:
-    """``url`` with MTurk's four query parameters appended (before any #fragment)."""
+    """``url`` with MTurk's four query parameters appended (before any #fragment); an anonymous
+    preview has no worker, and its address no workerId."""
     base, hash_sign, fragment = url.partition("#")
-    query = urlencode(
-        {
-            "assignmentId": task.assignment_id,
-            "hitId": task.hit_id,
-            "workerId": task.worker_id,
-            "turkSubmitTo": submit_to,
-        }
-    )
+    params = {"assignmentId": task.assignment_id, "hitId": task.hit_id, "workerId": task.worker_id}
+    query = urlencode({**{k: v for k, v in params.items() if v}, "turkSubmitTo": submit_to})
     return f"{base}{'&' if '?' in base else '?'}{query}{hash_sign}{fragment}"
 
 
