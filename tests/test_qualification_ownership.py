@@ -129,6 +129,14 @@ def test_deleting_a_type_used_by_a_hit(server: RunningServer) -> None:
     assert "does not exist" in _message(
         lambda: client.associate_qualification_with_worker(QualificationTypeId=qual, WorkerId=w)
     )
+    # Nor may a HIT move to the type that requires it (and nothing is re-priced).
+    other = client.create_hit(**hit_args(Reward="0.10"))["HIT"]
+    balance = client.get_account_balance()["AvailableBalance"]
+    assert "does not exist" in _message(
+        lambda: client.update_hit_type_of_hit(HITId=other["HITId"], HITTypeId=hit["HITTypeId"])
+    )
+    assert client.get_hit(HITId=other["HITId"])["HIT"]["HITTypeId"] == other["HITTypeId"]
+    assert client.get_account_balance()["AvailableBalance"] == balance
     # The worker keeps the Qualification, and the live HIT still applies it.
     assignment = cli(server, "worker", "accept", hit["HITId"], "--worker", w)["assignment_id"]
     cli(server, "worker", "submit", assignment, "--answer", "label=cat")

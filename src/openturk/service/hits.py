@@ -325,6 +325,8 @@ class HitService:
         with self._tx.write() as (conn, now):
             hit = _live_hit(conn, hit_id, requester_id)
             type_row = self._load_type(conn, requester_id, type_id)
+            # As for a new HIT of the type: its requirements may name a type deleted since.
+            requirement_checks.validate(conn, json.loads(type_row.qualification_requirements))
             price = self._price(type_row, hit.max_assignments)
             unsettled = slots.unsettled_slots(hit)
             old_unit, new_unit = hit.reward_cents + hit.fee_cents, price.total_cents
