@@ -95,3 +95,29 @@ def test_notify_workers_reaches_only_workers_who_worked_for_the_requester(server
             client.notify_workers(**kwargs)
         assert expected in excinfo.value.response["Error"]["Message"]
     assert len(cli(server, "worker", "messages", approved)["messages"]) == 1
+
+
+def test_a_granted_qualification_is_announced_to_the_worker_unless_send_notification_is_false(
+    server: RunningServer,
+) -> None:
+    client = server.client(server.requester("granter"))
+    name = "Careful labellers " + "x" * 230  # longer than a message subject may be
+    qual = client.create_qualification_type(Name=name, Description="d", QualificationTypeStatus="Active")[
+        "QualificationType"
+    ]["QualificationTypeId"]
+    told, quiet = worker(server, "told"), worker(server, "quiet")
+    client.associate_qualification_with_worker(QualificationTypeId=qual, WorkerId=told, IntegerValue=80)
+    client.associate_qualification_with_worker(
+        QualificationTypeId=qual, WorkerId=quiet, IntegerValue=80, SendNotification=False
+    )
+    (message,) = cli(server, "worker", "messages", told)["messages"]
+    assert message["requester_name"] == "granter"
+    assert message["subject"] == f"Qualification granted: {name}"[:200]
+    assert message["message"] == f'You have been granted the Qualification "{name}" with a score of 80.'
+    assert cli(server, "worker", "messages", quiet)["messages"] == []
+    assert (
+        client.get_qualification_score(QualificationTypeId=qual, WorkerId=quiet)["Qualification"][
+            "IntegerValue"
+        ]
+        == 80
+    )

@@ -24,6 +24,7 @@ from openturk.service.paging import Page, PageTokens
 from openturk.service.qualification_access import owned_type
 from openturk.service.qualification_records import Qualification, QualificationRequest
 from openturk.service.uow import MarketTransactions
+from openturk.service.worker_relations import deliver_messages
 from openturk.storage.schema_qualifications import qualification_requests, worker_qualifications
 
 
@@ -50,6 +51,9 @@ def grant(conn: Connection, type_id: str, worker_id: str, value: int, now: datet
         )
 
 
+_SUBJECT_MAX = 200  # worker_messages.subject, as NotifyWorkers' Subject
+
+
 def _owned(requester_id: str, type_id: str, action: str) -> Callable[[Connection], object]:
     """``owned_type`` as a listing's access check (run in the listing's own read transaction)."""
     return lambda conn: owned_type(conn, requester_id, type_id, action)
@@ -62,11 +66,27 @@ class QualificationGrantService:
 
     # --- workers' Qualifications ---------------------------------------------------------------------
 
-    def associate(self, requester_id: str, type_id: str, worker_id: str, value: int | None) -> None:
+    def associate(
+        self,
+        requester_id: str,
+        type_id: str,
+        worker_id: str,
+        value: int | None,
+        *,
+        notify: bool = True,
+        request_id: str | None = None,
+    ) -> None:
+        """Grant the Qualification; ``notify`` (MTurk's SendNotification, true unless turned off) also
+        tells the worker, in their inbox."""
         with self._tx.write() as (conn, now):
-            owned_type(conn, requester_id, type_id, "assign it")
+            type_row = owned_type(conn, requester_id, type_id, "assign it")
             slots.load_worker(conn, worker_id)
-            grant(conn, type_id, worker_id, 1 if value is None else value, now)
+            score = 1 if value is None else value
+            grant(conn, type_id, worker_id, score, now)
+            if notify:
+                text = f'You have been granted the Qualification "{type_row.name}" with a score of {score}.'
+                subject = f"Qualification granted: {type_row.name}"[:_SUBJECT_MAX]
+                deliver_messages(conn, requester_id, [worker_id], subject, text, now, request_id)
 
     def disassociate(self, requester_id: str, type_id: str, worker_id: str, reason: str | None) -> None:
         with self._tx.write() as (conn, now):

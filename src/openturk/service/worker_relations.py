@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
 
 from openturk import ids
 from openturk.errors import ParameterError
@@ -54,6 +55,34 @@ class Message:
     subject: str
     text: str
     sent_at: datetime
+
+
+def deliver_messages(
+    conn: Connection,
+    requester_id: str,
+    worker_ids: Sequence[str],
+    subject: str,
+    text: str,
+    now: datetime,
+    request_id: str | None,
+) -> None:
+    """Put a message from the requester in each worker's inbox (``openturk worker messages``)."""
+    if worker_ids:
+        conn.execute(
+            insert(worker_messages),
+            [
+                {
+                    "id": ids.entity_id(),
+                    "requester_id": requester_id,
+                    "worker_id": worker_id,
+                    "subject": subject,
+                    "message": text,
+                    "sent_at": now,
+                    "request_id": request_id,
+                }
+                for worker_id in worker_ids
+            ],
+        )
 
 
 class WorkerRelationsService:
@@ -163,22 +192,7 @@ class WorkerRelationsService:
                     )
                 else:
                     sent.append(worker_id)
-            if sent:
-                conn.execute(
-                    insert(worker_messages),
-                    [
-                        {
-                            "id": ids.entity_id(),
-                            "requester_id": requester_id,
-                            "worker_id": worker_id,
-                            "subject": subject,
-                            "message": text,
-                            "sent_at": now,
-                            "request_id": request_id,
-                        }
-                        for worker_id in sent
-                    ],
-                )
+            deliver_messages(conn, requester_id, sent, subject, text, now, request_id)
         return failures
 
     def messages(self, worker_id: str) -> list[Message]:

@@ -114,7 +114,12 @@ def list_qualification_types(call: Call, params: dict[str, Any]) -> Mapping[str,
 
 def associate_qualification_with_worker(call: Call, params: dict[str, Any]) -> Mapping[str, Any]:
     call.services.qualification_grants.associate(
-        call.requester_id, params["QualificationTypeId"], params["WorkerId"], params.get("IntegerValue")
+        call.requester_id,
+        params["QualificationTypeId"],
+        params["WorkerId"],
+        params.get("IntegerValue"),
+        notify=params.get("SendNotification", True),
+        request_id=call.request_id,
     )
     return {}
 
