@@ -2,8 +2,9 @@
 the same run.  Figures and ratios, never pass/fail: the exit status is 0 whatever the numbers are (it
 is non-zero only if the benchmark itself could not run).
 
-    python -m bench                  # full run, about 2-3 minutes
-    python -m bench --quick          # shorter windows, 100,000 bonuses; under ~40 s
+    python -m bench                  # full run, about 4 minutes
+    python -m bench --quick          # shorter windows, 100,000 bonuses; about a minute
+    python -m bench --rounds 5       # more interleaved ceiling/GetAccountBalance/SendBonus rounds
     python -m bench --json out.json  # the figures as JSON too
     python -m bench --postgres postgresql://USER@HOST:PORT/DB   # PostgreSQL figures too (1 and 2 processes)
 
@@ -43,6 +44,7 @@ from bench.inprocess import (
 )
 from bench.load import ClientPool, Job, LoadResult
 from bench.report import document, load_table, ratio_table, ratios, timing_table
+from bench.rounds import Rounds, interleaved, rounds_table
 from bench.servers import ServerProcess, start_ceiling, start_openturk
 from openturk.settings import Settings
 
@@ -67,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=4, help="client processes, one connection each (4)")
     parser.add_argument(
         "--bonuses", type=int, help="bonuses on the big HIT (default 1,000,000, --quick 100,000)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="interleaved ceiling/GetAccountBalance/SendBonus rounds for the ratios (default 3, --quick 2)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     parser.add_argument(
@@ -114,8 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     duration = args.duration if args.duration is not None else (3.0 if args.quick else 10.0)
     warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)
     big = args.bonuses if args.bonuses is not None else (100_000 if args.quick else 1_000_000)
-    if big < 2 * scenarios.PAGE or duration <= 0 or warmup < 0 or args.clients < 1:
-        print("bench: need --bonuses >= 200, --duration > 0, --warmup >= 0, --clients >= 1", file=sys.stderr)
+    rounds = args.rounds if args.rounds is not None else (2 if args.quick else 3)
+    if big < 2 * scenarios.PAGE or duration <= 0 or warmup < 0 or args.clients < 1 or rounds < 0:
+        print(
+            "bench: need --bonuses >= 200, --duration > 0, --warmup >= 0, --clients >= 1, --rounds >= 0",
+            file=sys.stderr,
+        )
         return 2
     inprocess_calls = 100 if args.quick else 300
     timing = scenarios.Timing(warmup, duration)
@@ -216,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
                         ),
                     )
 
+        round_items: list[Rounds] = []
+        round_timing = scenarios.Timing(warmup, duration / 2)
+        if rounds:
+            _log(f"{rounds} interleaved rounds: ceiling, {BALANCE}, {SEND}, {duration / 2:g} s windows")
+            with start_ceiling(workdir) as top, start_openturk(fixture.db_url, workdir, "rounds") as server:
+                round_items = interleaved(pool, top, server, fixture, round_timing, rounds, run_id)
+
         with start_openturk(big_url, workdir, "big") as server:
             scenarios.check_page(fixture, server.port, big_page.hit_id, big_page.token)
             run(
@@ -246,12 +264,28 @@ def main(argv: list[str] | None = None) -> int:
         ratio_items = ratios(by_name, CEILING, BALANCE, SEND, small_name, big_name)
         bulk = {"small": asdict(small_load), "big": asdict(big_load)}
         pages = {"small": asdict(small_page), "big": asdict(big_page)}
+        shown_rounds = rounds_table(round_items, rounds, duration / 2) if round_items else ""
         text = _render(
-            environment, results, ratio_items, timings, small_load, big_load, pages, audit, by_name
+            environment,
+            results,
+            ratio_items,
+            shown_rounds,
+            timings,
+            small_load,
+            big_load,
+            pages,
+            audit,
+            by_name,
         )
         print(text)
         if args.json:
-            extra = {"bulk_load": bulk, "middle_pages": pages, "audit": audit, "notes": _notes(args.clients)}
+            extra = {
+                "bulk_load": bulk,
+                "middle_pages": pages,
+                "audit": audit,
+                "interleaved_rounds": [asdict(r) for r in round_items],
+                "notes": _notes(args.clients),
+            }
             doc = document(environment, results, ratio_items, timings, extra)
             Path(args.json).write_text(json.dumps(doc, indent=2, default=_json_default) + "\n")
             _log(f"figures written to {args.json}")
@@ -359,6 +393,7 @@ def _render(
     environment: dict[str, Any],
     results: list[LoadResult],
     ratio_items: list[Any],
+    shown_rounds: str,
     timings: list[Timing],
     small_load: BulkResult,
     big_load: BulkResult,
@@ -382,6 +417,7 @@ def _render(
         ratio_table(ratio_items),
         "  (targets are the issue's, printed for information; nothing here fails a build)",
         "",
+        *([shown_rounds, ""] if shown_rounds else []),
         timing_table(timings),
         "",
     ]
