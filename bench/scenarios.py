@@ -22,6 +22,11 @@ from openturk.storage.schema import bonuses, marketplace
 from openturk.storage.types import to_micros
 
 PAGE = 100
+# The scenarios' names, as the tables show them and the ratios look them up.
+CEILING = "ceiling (bare handler)"
+BALANCE = "GetAccountBalance"
+SEND = "SendBonus"
+SEND_ONE = "SendBonus, 1 client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +37,10 @@ class Timing:
 
 def ceiling(fixture: Fixture, port: int, timing: Timing) -> Job:
     """The very requests GetAccountBalance sends (signed, same headers and body), to the bare app."""
-    return _job("ceiling (bare handler)", fixture, port, "GetAccountBalance", {}, timing)
+    return _job(CEILING, fixture, port, "GetAccountBalance", {}, timing)
 
 
-def get_account_balance(
-    fixture: Fixture, port: int, timing: Timing, *, name: str = "GetAccountBalance"
-) -> Job:
+def get_account_balance(fixture: Fixture, port: int, timing: Timing, *, name: str = BALANCE) -> Job:
     return _job(name, fixture, port, "GetAccountBalance", {}, timing)
 
 
