@@ -40,6 +40,11 @@ def test_upgrade_twice_is_a_no_op(services: Services) -> None:
     assert migrate.current_revision(services.db) == migrate.head_revision()
 
 
+def test_the_head_constant_is_the_scripts_head() -> None:
+    """migrate.HEAD lets every command skip loading Alembic; it must follow the newest migration."""
+    assert migrate.head_revision() == migrate.HEAD
+
+
 def test_a_deposit_is_one_balanced_entry(services: Services) -> None:
     created = services.accounts.create_requester("lab", balance_cents=12_345)
     assert services.accounts.balance(created.requester.id).available_cents == 12_345
