@@ -44,14 +44,16 @@ def interleaved(
         read = pool.run(
             scenarios.get_account_balance(fixture, openturk.port, timing), openturk.cpu_seconds, None
         )
-        job = scenarios.send_bonus(fixture, openturk.port, timing, name="SendBonus", run=f"{run_id}r{number}")
+        job = scenarios.send_bonus(
+            fixture, openturk.port, timing, name=scenarios.SEND, run=f"{run_id}r{number}"
+        )
         write = pool.run(job, openturk.cpu_seconds, None)
         if top > 0 and not read.errors and not write.errors:
             balance.append(read.rps / top)
             send.append(write.rps / top)
     return [
-        Rounds("SendBonus req/s / ceiling req/s", 0.25, tuple(send)),
-        Rounds("GetAccountBalance req/s / ceiling req/s", 0.5, tuple(balance)),
+        Rounds(f"{scenarios.SEND} req/s / ceiling req/s", 0.25, tuple(send)),
+        Rounds(f"{scenarios.BALANCE} req/s / ceiling req/s", 0.5, tuple(balance)),
     ]
 
 
