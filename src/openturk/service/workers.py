@@ -87,7 +87,7 @@ class WorkerService:
 
     def accept(self, hit_id: str, worker_id: str) -> Accepted:
         with self._tx.write() as (conn, now):
-            int(slots.load_worker(conn, worker_id).account_id)
+            slots.load_worker(conn, worker_id)
             hit = slots.load_hit(conn, hit_id)
             if self._holds(conn, hit_id, worker_id):
                 raise self._already_accepted(hit_id, worker_id)
