@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
 from openturk import ids
@@ -23,7 +23,7 @@ from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import bonus_fee
 from openturk.service.uow import MarketTransactions
 from openturk.settings import Settings
-from openturk.storage.prepared import Prepared
+from openturk.storage.prepared import Prepared, binds
 from openturk.storage.schema import bonuses
 from openturk.storage.types import to_micros
 
@@ -55,7 +55,7 @@ class Bonus:
         )
 
 
-_NEW_BONUS = Prepared(insert(bonuses).values({c.name: bindparam(c.name) for c in bonuses.columns}))
+_NEW_BONUS = Prepared(insert(bonuses).values(binds(c.name for c in bonuses.columns)))
 
 
 class BonusService:

@@ -16,7 +16,6 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     BigInteger,
-    BindParameter,
     ColumnElement,
     Engine,
     bindparam,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from openturk.errors import InsufficientFundsError
-from openturk.storage.prepared import Prepared
+from openturk.storage.prepared import Prepared, binds
 from openturk.storage.schema import accounts, journal_entries, postings
 
 
@@ -155,22 +154,12 @@ def post(
     return int(entry_id)
 
 
-def _values(*names: str) -> dict[str, BindParameter[object]]:
-    return {name: bindparam(name) for name in names}
-
-
 _NEW_ENTRY = Prepared(
     insert(journal_entries)
-    .values(
-        _values(
-            "kind", "created_at", "request_id", "requester_id", "worker_id", "hit_id", "assignment_id", "memo"
-        )
-    )
+    .values(binds(c.name for c in journal_entries.columns if not c.primary_key))
     .returning(journal_entries.c.id)
 )
-_NEW_POSTING = Prepared(
-    insert(postings).values(_values("entry_id", "debit_account_id", "credit_account_id", "amount_cents"))
-)
+_NEW_POSTING = Prepared(insert(postings).values(binds(c.name for c in postings.columns if not c.primary_key)))
 
 
 def _moves(count: int) -> Prepared:

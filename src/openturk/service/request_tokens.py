@@ -17,14 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from openturk.errors import DuplicateRequestError
-from openturk.storage.prepared import Prepared
+from openturk.storage.prepared import Prepared, binds
 from openturk.storage.schema import request_tokens
 
 _COLUMNS = ("requester_id", "token", "operation", "request_id", "created_at", "expires_at", "result_id")
 
 
 def _claim_statement(dialect: Any) -> Prepared:
-    statement = dialect.insert(request_tokens).values({c: bindparam(c) for c in _COLUMNS})
+    statement = dialect.insert(request_tokens).values(binds(_COLUMNS))
     excluded = statement.excluded
     return Prepared(
         statement.on_conflict_do_update(

@@ -15,11 +15,12 @@ which is what ``storage.db``'s retry logic and everyone else expects.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -92,6 +93,12 @@ class Prepared:
         plan = _Plan(expanded.statement, pick, constants, processors, row, converters)
         self._plans[dialect.name] = plan
         return plan
+
+
+def binds(names: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """A bind parameter named after each column, for ``insert(table).values(binds(...))``: the INSERT
+    then takes the row as a dict of those names."""
+    return {name: bindparam(name) for name in names}
 
 
 def run_driver_sql(conn: Connection, sql: str) -> None:
