@@ -181,9 +181,16 @@ class Model:
         return self.hits[a.hit_id]
 
     def settle(self, h: ModelHit) -> None:
-        """After every change to a HIT: an expired HIT gives back the price of its unused slots."""
+        """After every change to a HIT: an expired HIT gives back the price of its unused slots, and a
+        Reviewing HIT that can be worked again (it was extended) is Assignable."""
         if h.disposed:
             return
+        if h.reviewing:
+            h.reviewing = False
+            if h.status(self.now) != "Assignable":
+                h.reviewing = True
+            else:
+                event("extension: Reviewing HIT back on the market")
         if h.expires_at <= self.now:
             h.expiry_settled = True
             unused = h.unused()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -132,3 +134,23 @@ def test_bad_numbers_and_tokens_are_refused_before_any_money_moves(server: Runni
     with pytest.raises(ClientError) as info:
         client.list_hits(NextToken="forged.token")
     assert "NextToken" in info.value.response["Error"]["Message"]
+
+
+def test_extending_a_reviewing_hit_puts_it_back_on_the_market(server: RunningServer) -> None:
+    """ListReviewableHITs' documentation: a HIT leaves Reviewable and Reviewing by being extended,
+    "so assignments are once again available on the marketplace"."""
+    client = server.client(server.requester())
+    hit_id = client.create_hit(**hit_args(MaxAssignments=1))["HIT"]["HITId"]
+    accept_and_submit(server, hit_id, new_worker(server), a="1")
+    client.update_hit_review_status(HITId=hit_id)
+    # A later expiry alone frees no assignment: the HIT stays where its requester put it.
+    client.update_expiration_for_hit(HITId=hit_id, ExpireAt=datetime(2099, 1, 1))
+    assert client.get_hit(HITId=hit_id)["HIT"]["HITStatus"] == "Reviewing"
+
+    client.create_additional_assignments_for_hit(HITId=hit_id, NumberOfAdditionalAssignments=1)
+    hit = client.get_hit(HITId=hit_id)["HIT"]
+    assert (hit["HITStatus"], hit["NumberOfAssignmentsAvailable"]) == ("Assignable", 1)
+    assert client.list_reviewable_hits(Status="Reviewing")["HITs"] == []
+    accept_and_submit(server, hit_id, new_worker(server), a="2")
+    # Done again, it is Reviewable (the requester marks it Reviewing anew if they want to).
+    assert client.get_hit(HITId=hit_id)["HIT"]["HITStatus"] == "Reviewable"

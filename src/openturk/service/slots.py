@@ -93,6 +93,9 @@ def settle(conn: Connection, hit_id: str, now: datetime, request_id: str | None 
         if unused > 0:
             release(conn, hit, unused, at=now, request_id=request_id)
             state["num_released"] += unused
+    if state["reviewing"] and derive_status({**state, "reviewing": False}, now) == "Assignable":
+        # Extended (more assignments, a later expiry): MTurk puts a Reviewing HIT back on the market.
+        state["reviewing"] = False
     state["status"] = derive_status(state, now)
     changed = {k: v for k, v in state.items() if v != hit._mapping[k]}
     if not changed:
