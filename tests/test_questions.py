@@ -183,6 +183,7 @@ def test_question_form_with_selection_and_free_text() -> None:
             answer_kind="SelectionAnswer",
             selections=(("C1", "Top right"), ("B2", "Centre")),
             text='What are the coordinates of the best move for player "X" in this game?\nPick one square.',
+            style="radiobutton",
         ),
         FormQuestion(
             identifier="likelytowin",
@@ -724,13 +725,62 @@ def test_bad_submissions(answers: list[tuple[str, str]], message: str, identifie
 
 def test_several_selections_and_other_text() -> None:
     multi = parse_question(
-        form(question(selection(AB + "<OtherSelection/>"), extra="<IsRequired>true</IsRequired>"))
+        form(
+            question(
+                selection(AB + "<OtherSelection/>", "<MaxSelectionCount>3</MaxSelectionCount>"),
+                extra="<IsRequired>true</IsRequired>",
+            )
+        )
     )
     validate_form_answers(multi, [("q1", "a"), ("q1", "b"), ("q1", "something else")])
-    strict = parse_question(form(question(selection(AB))))
+    strict = parse_question(form(question(selection(AB, "<StyleSuggestion>checkbox</StyleSuggestion>"))))
     validate_form_answers(strict, [("q1", "a"), ("q1", "b")])
     with pytest.raises(ParameterError, match="'c' is not a selection of question 'q1'"):
         validate_form_answers(strict, [("q1", "c")])
+
+
+@pytest.mark.parametrize(
+    ("head", "several", "counts"),
+    [
+        # MaxSelectionCount defaults to one, except for the styles that show one box per selection.
+        ("", False, (1, 1)),
+        ("<StyleSuggestion>dropdown</StyleSuggestion>", False, (1, 1)),
+        ("<StyleSuggestion>checkbox</StyleSuggestion>", True, (1, None)),
+        ("<StyleSuggestion>multichooser</StyleSuggestion>", True, (1, None)),
+        ("<MinSelectionCount>2</MinSelectionCount><MaxSelectionCount>3</MaxSelectionCount>", True, (2, 3)),
+        (
+            "<MinSelectionCount>0</MinSelectionCount><StyleSuggestion>radiobutton</StyleSuggestion>",
+            False,
+            (0, 1),
+        ),
+    ],
+)
+def test_selection_counts(head: str, several: bool, counts: tuple[int, int | None]) -> None:
+    document = parse_question(form(question(selection(AB + "<OtherSelection/>", head))))
+    (parsed,) = document.form_questions
+    assert (parsed.several, (parsed.min_selections, parsed.max_selections)) == (several, counts)
+    least, most = counts
+    for count in range(1, 4):
+        answers = [("q1", value) for value in ("a", "b", "other text")[:count]]
+        if least <= count and (most is None or count <= most):
+            validate_form_answers(document, answers)
+            continue
+        with pytest.raises(ParameterError) as caught:
+            validate_form_answers(document, answers)
+        bound = f"at least {least}" if count < least else f"at most {most}"
+        assert caught.value.message.startswith(f"Question 'q1' takes {bound} selection")
+        assert caught.value.message.endswith(f", not {count}.")
+        assert caught.value.data == {"QuestionIdentifier": "q1"}
+
+
+def test_an_unanswered_optional_selection_is_not_held_to_its_minimum() -> None:
+    head = "<MinSelectionCount>2</MinSelectionCount><MaxSelectionCount>2</MaxSelectionCount>"
+    document = parse_question(form(question(selection(AB, head)) + question(FREE, "q2")))
+    validate_form_answers(document, [("q2", "x")])
+    validate_form_answers(document, [("q1", ""), ("q2", "x")])
+    validate_form_answers(document, [("q1", "a"), ("q1", "b"), ("q1", "a")])  # a repeat counts once
+    with pytest.raises(ParameterError, match=r"Question 'q1' takes at least 2 selections, not 1\."):
+        validate_form_answers(document, [("q1", "a"), ("q1", "a")])
 
 
 @pytest.mark.parametrize("document", [EXTERNAL, HTML])

@@ -237,6 +237,10 @@ def test_question_form_is_rendered_and_checked(server: RunningServer, public_url
     bad = post_form(form.action, [*base, ("colors", "purple"), ("mood", "happy")])
     assert_html(bad, 400, "Your work was not submitted", "'purple' is not a selection of question 'colors'")
     assert server.services.workers.task(assignment_id).status == "Accepted"
+    # Radio buttons take one selection (MaxSelectionCount's default); a hand-made post with two does not pass.
+    both = post_form(form.action, [*base, ("colors", "red"), ("mood", "happy"), ("mood", "sad")])
+    assert_html(both, 400, "Your work was not submitted", "Question 'mood' takes at most 1 selection, not 2.")
+    assert server.services.workers.task(assignment_id).status == "Accepted"
 
     good = [*base, ("colors", "red"), ("colors", "blue"), ("mood", "happy")]
     assert_html(post_form(form.action, good, "multipart"), 200, "Your work was submitted")

@@ -58,6 +58,8 @@ MAX_QUESTION_BYTES = 65535
 MAX_INT = 2**31 - 1  # the schemas say xs:integer; we keep to what an INTEGER column holds
 MAX_FILE_SIZE = 2_000_000_000  # QuestionForm 2005-10-01: MaxFileSizeType / MinFileSizeType
 STYLE_SUGGESTIONS = frozenset({"radiobutton", "checkbox", "list", "dropdown", "combobox", "multichooser"})
+# Styles that take several selections: without a MaxSelectionCount, as many as there are.
+_SEVERAL_STYLES = frozenset({"checkbox", "multichooser"})
 _CONTENT = frozenset({"Title", "Text", "List", "FormattedContent", "Binary", "EmbeddedBinary"})
 _FREE_TEXT = frozenset({"Constraints", "DefaultText", "NumberOfLinesSuggestion"})
 _ANSWER_VALUES = ("FreeText", "SelectionIdentifier", "OtherSelectionText", "UploadedFileKey")
@@ -87,6 +89,15 @@ class FormQuestion:
     text: str  # plain text of QuestionContent, for rendering to a worker
     allows_other: bool = False  # a SelectionAnswer with an OtherSelection: free text is a valid answer
     file_size_range: tuple[int, int] | None = None  # a FileUploadAnswer's (MinFileSizeInBytes, Max...)
+    # A SelectionAnswer's StyleSuggestion, and how many selections an answer may have (None: any).
+    style: str | None = None
+    min_selections: int = 1
+    max_selections: int | None = 1
+
+    @property
+    def several(self) -> bool:
+        """Whether the worker may pick more than one selection (check boxes rather than radio buttons)."""
+        return self.max_selections is None or self.max_selections > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,12 +222,23 @@ def _form_question(
         raise fail(f"Element 'AnswerSpecification' must contain exactly one of: {expected}.")
     answer = spec[0]
     kind = split(answer.tag)[1]
-    selections: tuple[tuple[str, str], ...] = ()
-    allows_other = False
-    file_size_range: tuple[int, int] | None = None
+    text = _content_text(question_content)
     if kind == "SelectionAnswer":
-        selections, allows_other = _selection_answer(answer, ns)
-    elif kind == "FileUploadAnswer":
+        choice = _selection_answer(answer, ns)
+        return FormQuestion(
+            identifier,
+            display_name,
+            required,
+            kind,
+            choice.selections,
+            text,
+            choice.allows_other,
+            style=choice.style,
+            min_selections=choice.least,
+            max_selections=choice.most,
+        )
+    file_size_range: tuple[int, int] | None = None
+    if kind == "FileUploadAnswer":
         sizes = children(answer, ns, frozenset({"MinFileSizeInBytes", "MaxFileSizeInBytes"}))
         low = integer(one(sizes, "MinFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
         high = integer(one(sizes, "MaxFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
@@ -225,25 +247,35 @@ def _form_question(
         file_size_range = (low, high)
     else:
         children(answer, ns, _FREE_TEXT)
-    text = _content_text(question_content)
-    return FormQuestion(
-        identifier, display_name, required, kind, selections, text, allows_other, file_size_range
-    )
+    return FormQuestion(identifier, display_name, required, kind, (), text, file_size_range=file_size_range)
 
 
-def _selection_answer(answer: Element, ns: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    selections: tuple[tuple[str, str], ...]
+    allows_other: bool
+    style: str | None
+    least: int
+    most: int | None
+
+
+def _selection_answer(answer: Element, ns: str) -> _Choice:
     names = frozenset({"MinSelectionCount", "MaxSelectionCount", "StyleSuggestion", "Selections"})
     kids = children(answer, ns, names)
-    least = opt(kids, "MinSelectionCount", "SelectionAnswer")
-    most = opt(kids, "MaxSelectionCount", "SelectionAnswer")
-    low = 0 if least is None else integer(least, 0, MAX_INT)
-    if most is not None and integer(most, 1, MAX_INT) < low:
+    least_element = opt(kids, "MinSelectionCount", "SelectionAnswer")
+    most_element = opt(kids, "MaxSelectionCount", "SelectionAnswer")
+    least = 1 if least_element is None else integer(least_element, 0, MAX_INT)
+    most = None if most_element is None else integer(most_element, 1, MAX_INT)
+    if most is not None and most < least:
         raise fail("MinSelectionCount must not be larger than MaxSelectionCount.")
-    if (style := opt(kids, "StyleSuggestion", "SelectionAnswer")) is not None:
-        raw = leaf(style).strip(XML_SPACE)
-        if raw not in STYLE_SUGGESTIONS:
+    style: str | None = None
+    if (style_element := opt(kids, "StyleSuggestion", "SelectionAnswer")) is not None:
+        style = leaf(style_element).strip(XML_SPACE)
+        if style not in STYLE_SUGGESTIONS:
             allowed = ", ".join(sorted(STYLE_SUGGESTIONS))
-            raise fail(f"The value '{clip(raw)}' of element 'StyleSuggestion' is not one of: {allowed}.")
+            raise fail(f"The value '{clip(style)}' of element 'StyleSuggestion' is not one of: {allowed}.")
+    if most is None and style not in _SEVERAL_STYLES:
+        most = 1  # MaxSelectionCount's default: one selection (radio buttons, a drop-down list)
     choices = one(kids, "Selections", "SelectionAnswer")
     entries = children(choices, ns, frozenset({"Selection", "OtherSelection"}))
     allows_other = opt(entries, "OtherSelection", "Selections") is not None
@@ -264,7 +296,7 @@ def _selection_answer(answer: Element, ns: str) -> tuple[tuple[tuple[str, str], 
         selections.append((identifier, _content_text(labels)))
     if not selections:
         raise fail("Element 'Selections' must contain at least one 'Selection'.")
-    return tuple(selections), allows_other
+    return _Choice(tuple(selections), allows_other, style, least, most)
 
 
 def _xml_text(value: str) -> str:
@@ -335,6 +367,7 @@ def validate_form_answers(question: Question, answers: Sequence[tuple[str, str]]
     by_identifier = {fq.identifier: fq for fq in question.form_questions}
     seen: set[str] = set()
     answered: set[str] = set()
+    picked: dict[str, set[str]] = {}
     for identifier, value in answers:
         form_question = by_identifier.get(identifier)
         data = {"QuestionIdentifier": identifier}
@@ -352,7 +385,23 @@ def validate_form_answers(question: Question, answers: Sequence[tuple[str, str]]
             message = f"'{clip(value)}' is not a selection of question '{clip(identifier)}'."
             raise ParameterError(message, data=data)
         answered.add(identifier)
+        if selection:
+            picked.setdefault(identifier, set()).add(value)
+    for identifier, values in picked.items():
+        _check_selection_count(by_identifier[identifier], len(values))
     for form_question in question.form_questions:
         if form_question.required and form_question.identifier not in answered:
             message = f"Question '{clip(form_question.identifier)}' is required and has no answer."
             raise ParameterError(message, data={"QuestionIdentifier": form_question.identifier})
+
+
+def _check_selection_count(form_question: FormQuestion, count: int) -> None:
+    """An answered SelectionAnswer holds MinSelectionCount to MaxSelectionCount selections (a question
+    left unanswered is IsRequired's business)."""
+    least, most = form_question.min_selections, form_question.max_selections
+    if least <= count and (most is None or count <= most):
+        return
+    bound, limit = ("at least", least) if count < least else ("at most", most)
+    noun = "selection" if limit == 1 else "selections"
+    message = f"Question '{clip(form_question.identifier)}' takes {bound} {limit} {noun}, not {count}."
+    raise ParameterError(message, data={"QuestionIdentifier": form_question.identifier})

@@ -24,12 +24,9 @@ from collections.abc import Awaitable, Callable
 from html.parser import HTMLParser
 from importlib.resources import files
 from string import Template
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlencode, urlsplit
-from xml.etree.ElementTree import ParseError
 
-from defusedxml.common import DefusedXmlException
-from defusedxml.ElementTree import fromstring as safe_fromstring
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -180,42 +177,17 @@ def fill_html_content(content: str, assignment_id: str, submit_url: str) -> str:
 # --- QuestionForm: a server-rendered form --------------------------------------------------------------
 
 
-def _local(tag: Any) -> str:
-    return str(tag).rpartition("}")[2]
-
-
-def _selection_hints(document: str) -> dict[str, tuple[str, int]]:
-    """(StyleSuggestion, MaxSelectionCount) per QuestionIdentifier: display hints that the service's
-    FormQuestion does not carry.  The document was checked when the HIT was created."""
-    try:
-        root = safe_fromstring(document.strip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, ValueError, DefusedXmlException):
-        return {}
-    hints: dict[str, tuple[str, int]] = {}
-    wanted = ("QuestionIdentifier", "StyleSuggestion", "MaxSelectionCount")
-    for question in root:
-        if _local(question.tag) != "Question":
-            continue
-        found = {
-            _local(el.tag): (el.text or "").strip() for el in question.iter() if _local(el.tag) in wanted
-        }
-        most = found.get("MaxSelectionCount", "1")
-        hints[found.get("QuestionIdentifier", "")] = (found.get("StyleSuggestion", ""), int(most or 1))
-    return hints
-
-
-def _selection_html(fq: FormQuestion, field_id: str, style: str, most: int) -> str:
+def _selection_html(fq: FormQuestion, field_id: str) -> str:
     name, required = _e(fq.identifier), " required" if fq.required else ""
     choices = [(sid, text or sid) for sid, text in fq.selections]
-    if style in ("dropdown", "list", "combobox"):
+    if fq.style in ("dropdown", "list", "combobox") and not fq.several:
         options = "".join(f'<option value="{_e(sid)}">{_e(text)}</option>' for sid, text in choices)
         control = (
             f'<select id="{field_id}" name="{name}"{required}>'
             f'<option value="">Choose...</option>{options}</select>'
         )
     else:
-        several = style in ("checkbox", "multichooser") or (not style and most > 1)
-        kind, required = ("checkbox", "") if several else ("radio", required)
+        kind, required = ("checkbox", "") if fq.several else ("radio", required)
         control = "".join(
             f'<label><input type="{kind}" name="{name}" value="{_e(sid)}"{required}> {_e(text)}</label>'
             for sid, text in choices
@@ -225,7 +197,7 @@ def _selection_html(fq: FormQuestion, field_id: str, style: str, most: int) -> s
     return control
 
 
-def _form_question_html(fq: FormQuestion, index: int, hint: tuple[str, int]) -> str:
+def _form_question_html(fq: FormQuestion, index: int) -> str:
     field_id = f"q{index}"
     required = ' <span class="required">(required)</span>' if fq.required else ""
     text = "".join(f"<p>{_e(line)}</p>" for line in fq.text.split("\n") if line)
@@ -233,7 +205,7 @@ def _form_question_html(fq: FormQuestion, index: int, hint: tuple[str, int]) -> 
         attrs = " required" if fq.required else ""
         control = f'<textarea id="{field_id}" name="{_e(fq.identifier)}" rows="3"{attrs}></textarea>'
     elif fq.answer_kind == "SelectionAnswer":
-        control = _selection_html(fq, field_id, *hint)
+        control = _selection_html(fq, field_id)
     else:
         attrs = " required" if fq.required else ""
         control = f'<input type="file" id="{field_id}" name="{_e(fq.identifier)}"{attrs}>'
@@ -242,11 +214,7 @@ def _form_question_html(fq: FormQuestion, index: int, hint: tuple[str, int]) -> 
 
 
 def question_form_html(task: ShownTask, action: str) -> str:
-    hints = _selection_hints(task.question.xml)
-    questions = "".join(
-        _form_question_html(fq, n, hints.get(fq.identifier, ("", 1)))
-        for n, fq in enumerate(task.question.form_questions)
-    )
+    questions = "".join(_form_question_html(fq, n) for n, fq in enumerate(task.question.form_questions))
     uploads = any(fq.answer_kind == "FileUploadAnswer" for fq in task.question.form_questions)
     enctype = ' enctype="multipart/form-data"' if uploads else ""
     return (
