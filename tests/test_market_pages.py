@@ -176,7 +176,8 @@ def test_preview_shows_the_question_with_no_assignment(server: RunningServer, ki
     accept_form = reader.forms[0]
     assert (accept_form.method, accept_form.action) == ("post", "/mturk/accept")
     assert accept_form.browser_pairs() == [("hitId", hit_id), ("workerId", worker)]
-    params = {"assignmentId": NOT_AVAILABLE, "hitId": hit_id, "workerId": worker, "turkSubmitTo": server.url}
+    # MTurk's preview mode: no assignment and no workerId, even for a signed-in worker.
+    params = {"assignmentId": NOT_AVAILABLE, "hitId": hit_id, "turkSubmitTo": server.url}
 
     if kind == "external":
         (frame,) = reader.iframes
@@ -191,7 +192,7 @@ def test_preview_shows_the_question_with_no_assignment(server: RunningServer, ki
         (frame,) = reader.iframes
         content_url = urljoin(str(page.url), frame["src"] or "")
         assert urlsplit(content_url).path == "/mturk/preview/content"
-        assert query(content_url) == params
+        assert query(content_url) == {"previewWorkerId": worker, **params}
         content = httpx.get(content_url)
         assert content.status_code == 200
         (form,) = PageReader(content.text).forms
@@ -344,6 +345,16 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
 
     grant(client, qual, worker)
     assert_html(httpx.get(preview, params={"hitId": hit_id, "workerId": worker}), 200, "Label a picture")
+    # The HTMLQuestion content of a guarded HIT checks the worker its preview page names.
+    html_hit = client.create_hit(
+        **hit_args(Question=HTML, QualificationRequirements=guarded(qual, "PreviewAndAccept"))
+    )["HIT"]["HITId"]
+    page = httpx.get(preview, params={"hitId": html_hit, "workerId": worker})
+    (frame,) = PageReader(page.text).iframes
+    content_url = urljoin(str(page.url), frame["src"] or "")
+    assert_html(httpx.get(content_url), 200)
+    assert "workerId" not in query(content_url)
+    assert_html(httpx.get(content_url.replace(worker, new_worker(server))), 400, "to preview")
     # An ExternalQuestion has no content to serve.
     content = httpx.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
     assert_html(content, 404, "has no HTMLContent")

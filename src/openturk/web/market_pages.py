@@ -5,11 +5,12 @@
   each with its reward, assignments available, requester, a Preview link and an Accept form.
 * ``GET /mturk/preview?hitId=..[&workerId=..]``: the HIT's terms and its question rendered as the task
   page renders it (``worker_pages.question_html``), with ``assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE``
-  as MTurk passes in preview mode, plus an Accept form (``WorkerMarket.preview``).  Without a workerId
-  it is an anonymous visitor's preview, as on MTurk before signing in: no workerId is passed to the
-  question, a HIT whose QualificationRequirements guard preview is refused, and the Accept form asks
-  for a worker id.  An HTMLQuestion's content is served at ``GET /mturk/preview/content`` with the
-  same parameters.
+  and the hitId as MTurk passes in preview mode (never a workerId: that comes with an accepted
+  assignment), plus an Accept form (``WorkerMarket.preview``).  Without a workerId it is an anonymous
+  visitor's preview, as on MTurk before signing in: a HIT whose QualificationRequirements guard preview
+  is refused, and the Accept form asks for a worker id.  An HTMLQuestion's content is served at
+  ``GET /mturk/preview/content`` with the same parameters (and the signed-in worker as
+  ``previewWorkerId``, for the same check).
 * ``POST /mturk/accept`` (form fields ``hitId``, ``workerId``): ``WorkerService.accept``, then a 303 to
   the new assignment's task page, ``/mturk/task`` with MTurk's four parameters.
 
@@ -53,6 +54,7 @@ from openturk.web.worker_pages import (
 HITS_PATH = "/mturk/hits"
 PREVIEW_PATH = "/mturk/preview"
 PREVIEW_CONTENT_PATH = "/mturk/preview/content"
+VIEWER_PARAM = "previewWorkerId"  # the signed-in worker previewing an HTMLQuestion (see _content_path)
 ACCEPT_PATH = "/mturk/accept"
 TASK_PATH = "/mturk/task"
 _CANNOT_LIST = "HITs cannot be listed"
@@ -70,9 +72,18 @@ class _PreviewTask:
     question: Question
 
 
-def _preview_task(found: Preview, worker_id: str | None) -> _PreviewTask:
-    # An anonymous preview passes no workerId (with_mturk_params leaves an empty one out).
-    return _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, worker_id or "", found.question)
+def _preview_task(found: Preview) -> _PreviewTask:
+    # MTurk passes no workerId to a question in preview mode, signed in or not: it comes with the
+    # accepted assignment (with_mturk_params leaves an empty one out).
+    return _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, "", found.question)
+
+
+def _content_path(worker_id: str | None) -> str:
+    """Where the preview's HTMLQuestion content is served: it names the signed-in worker under a
+    parameter of its own, for the preview check, and not as the workerId the question would read."""
+    if worker_id is None:
+        return PREVIEW_CONTENT_PATH
+    return f"{PREVIEW_CONTENT_PATH}?{urlencode({VIEWER_PARAM: worker_id})}"
 
 
 def _link(path: str, **params: str) -> str:
@@ -142,12 +153,12 @@ def listing_html(worker_id: str, page: Page[Listing]) -> str:
 
 
 def preview_html(found: Preview, worker_id: str | None, submit_to: str) -> str:
-    shown = _preview_task(found, worker_id)
+    shown = _preview_task(found)
     if found.can_accept or worker_id is None:  # a visitor's Accept checks the worker they name
         accept = _accept_form(found.hit.id, worker_id)
     else:
         accept = '<p class="message">You do not meet the QualificationRequirements to accept this HIT.</p>'
-    question = question_html(shown, submit_to, PREVIEW_CONTENT_PATH)
+    question = question_html(shown, submit_to, _content_path(worker_id))
     return _hit_terms(found.hit) + accept + question
 
 
@@ -172,7 +183,8 @@ def market_routes(services: Services) -> list[Route]:
 
     async def load_preview(request: Request) -> tuple[Preview, str | None] | Response:
         hit_id = request.query_params.get("hitId", "")
-        worker_id = request.query_params.get("workerId") or None  # None: an anonymous visitor
+        named = request.query_params.get("workerId") or request.query_params.get(VIEWER_PARAM)
+        worker_id = named or None  # None: an anonymous visitor
         if not hit_id:
             return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
         try:
@@ -192,8 +204,8 @@ def market_routes(services: Services) -> list[Route]:
         loaded = await load_preview(request)
         if isinstance(loaded, Response):
             return loaded
-        found, worker_id = loaded
-        shown = _preview_task(found, worker_id)
+        found, _worker_id = loaded
+        shown = _preview_task(found)
         served = html_content_response(shown, request)
         if served is None:
             return message_page(_CANNOT_PREVIEW, f"HIT {found.hit.id} has no HTMLContent.", 404)
