@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+from tests.support import HTTP
 
 SERVICE = "AWSMechanicalTurkRequester"
 
@@ -126,13 +126,12 @@ class LegacyClient:
 
     def send(self, params: dict[str, str], *, method: str | None = None) -> LegacyResponse:
         if (method or self.method) == "GET":
-            response = httpx.get(self.url + "/?" + urlencode(params), timeout=30)
+            response = HTTP.get(self.url + "/?" + urlencode(params))
         else:
-            response = httpx.post(
+            response = HTTP.post(
                 self.url + "/",
                 content=urlencode(params).encode(),
                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-                timeout=30,
             )
         return LegacyResponse(response.status_code, response.text)
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.hit_support import cli, hit_args, new_worker
-from tests.support import RunningServer, start_server
+from tests.support import HTTP, RunningServer, start_server
 
 FORM_2005 = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionForm.xsd"
 UPLOAD_FORM = (
@@ -45,7 +45,7 @@ def _accepted(turk: RunningServer, client: object, question: str = UPLOAD_FORM) 
 def _post(
     turk: RunningServer, assignment: str, files: dict[str, tuple[str, bytes, str]], **fields: str
 ) -> httpx.Response:
-    return httpx.post(
+    return HTTP.post(
         f"{turk.url}/mturk/externalSubmit",
         data={"assignmentId": assignment, **fields},
         files=files,
@@ -72,7 +72,7 @@ def test_an_uploaded_file_downloads_through_its_url_for_its_owner_only(
 
     url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
     assert url.startswith(turk.url + "/mturk/files/")
-    got = httpx.get(url, timeout=30)
+    got = HTTP.get(url, timeout=30)
     assert got.status_code == 200
     assert got.content == picture
     assert got.headers["content-type"] == "application/octet-stream"
@@ -85,16 +85,16 @@ def test_an_uploaded_file_downloads_through_its_url_for_its_owner_only(
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     forged = f"{turk.url}{parts.path}?{urlencode({**query, 'requester': stranger.requester.id})}"
-    assert httpx.get(forged, timeout=30).status_code == 403
-    assert httpx.get(url.replace("signature=", "signature=0"), timeout=30).status_code == 403
+    assert HTTP.get(forged, timeout=30).status_code == 403
+    assert HTTP.get(url.replace("signature=", "signature=0"), timeout=30).status_code == 403
 
     # Valid 60 seconds on the marketplace clock.
     cli(turk, "clock", "advance", "61s")
-    expired = httpx.get(url, timeout=30)
+    expired = HTTP.get(url, timeout=30)
     assert expired.status_code == 403
     assert "expired" in expired.text
     fresh = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
-    assert httpx.get(fresh, timeout=30).content == picture
+    assert HTTP.get(fresh, timeout=30).content == picture
     with pytest.raises(ClientError, match="no uploaded file"):
         owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="caption")
 
@@ -108,7 +108,7 @@ def test_small_files_live_in_the_database(turk: RunningServer, tmp_path: Path) -
     )
     assert not (tmp_path / "files").exists()
     url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
-    got = httpx.get(url, timeout=30)
+    got = HTTP.get(url, timeout=30)
     assert got.content == b"<script>hello</script>"
     assert got.headers["content-type"] == "application/octet-stream"  # never served as a page
 
@@ -142,7 +142,7 @@ def test_a_required_upload_and_a_wrong_field(turk: RunningServer) -> None:
 def test_the_task_page_renders_a_file_input(turk: RunningServer) -> None:
     owner = turk.client(turk.requester())
     _, assignment = _accepted(turk, owner)
-    page = httpx.get(f"{turk.url}/mturk/task", params={"assignmentId": assignment}, timeout=30).text
+    page = HTTP.get(f"{turk.url}/mturk/task", params={"assignmentId": assignment}, timeout=30).text
     assert 'enctype="multipart/form-data"' in page
     assert '<input type="file" id="q0" name="photo" required>' in page
 
@@ -157,4 +157,4 @@ def test_external_question_files_are_kept_too(turk: RunningServer) -> None:
         == 200
     )
     url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="scan")["FileUploadURL"]
-    assert httpx.get(url, timeout=30).content == b"%PDF-1.4 ..."
+    assert HTTP.get(url, timeout=30).content == b"%PDF-1.4 ..."

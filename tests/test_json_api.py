@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from openturk.protocol.handlers import HANDLERS
 from openturk.service.accounts import NewRequester
 from tests.shapes import model
-from tests.support import RunningServer, mturk_client
+from tests.support import HTTP, RunningServer, mturk_client
 
 TARGET = "MTurkRequesterServiceV20170117."
 IMPLEMENTED = set(HANDLERS)
@@ -34,7 +34,7 @@ def signed_post(server: RunningServer, who: NewRequester, target: str | None, bo
     SigV4Auth(Credentials(who.access_key_id, who.secret_access_key), "mturk-requester", "us-east-1").add_auth(
         request
     )
-    return httpx.post(server.url + "/", content=body, headers=dict(request.headers.items()))
+    return HTTP.post(server.url + "/", content=body, headers=dict(request.headers.items()))
 
 
 def error_of(info: pytest.ExceptionInfo[ClientError]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def test_a_stale_signature_is_refused(server: RunningServer, monkeypatch: pytest
 
 
 def test_missing_authorization_is_a_json_error(server: RunningServer) -> None:
-    response = httpx.post(
+    response = HTTP.post(
         server.url + "/",
         content=b"{}",
         headers={"X-Amz-Target": TARGET + "GetAccountBalance", "Content-Type": "application/x-amz-json-1.1"},
@@ -166,13 +166,13 @@ def test_every_operation_of_the_2017_api_has_a_handler() -> None:
 
 def test_every_response_carries_a_request_id(server: RunningServer) -> None:
     for response in (
-        httpx.get(server.url + "/healthz"),
-        httpx.get(server.url + "/no/such/page"),
-        httpx.post(server.url + "/", content=b"{}", headers={"X-Amz-Target": TARGET + "GetAccountBalance"}),
+        HTTP.get(server.url + "/healthz"),
+        HTTP.get(server.url + "/no/such/page"),
+        HTTP.post(server.url + "/", content=b"{}", headers={"X-Amz-Target": TARGET + "GetAccountBalance"}),
     ):
         assert len(response.headers["x-amzn-RequestId"]) == 36
-    assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
-    missing = httpx.get(server.url + "/no/such/page")
+    assert HTTP.get(server.url + "/healthz").json() == {"status": "ok"}
+    missing = HTTP.get(server.url + "/no/such/page")
     assert missing.status_code == 404
     assert missing.json()["__type"] == "UnknownOperationException"
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.hit_support import EXTERNAL, HTML, hit_args
-from tests.support import RunningServer, start_server
+from tests.support import HTTP, RunningServer, start_server
 from tests.test_worker_pages import QUESTION_FORM, Form, PageReader, assert_html, post_form, query
 
 NOT_AVAILABLE = "ASSIGNMENT_ID_NOT_AVAILABLE"
@@ -60,7 +60,7 @@ def listing(server: RunningServer, worker: str) -> dict[str, dict[str, Any]]:
     url: str | None = f"{server.url}/mturk/hits?workerId={worker}"
     pages = 0
     while url is not None:
-        page = httpx.get(url)
+        page = HTTP.get(url)
         text = assert_html(page, 200)
         pages += 1
         reader = RowReader(page.text)
@@ -134,7 +134,7 @@ def test_listing_shows_only_what_the_worker_may_discover(own_server: RunningServ
     stranger, trusted = new_worker(server, "stranger"), new_worker(server, "trusted")
     grant(client, qual, trusted)
 
-    page = httpx.get(f"{server.url}/mturk/hits", params={"workerId": stranger})
+    page = HTTP.get(f"{server.url}/mturk/hits", params={"workerId": stranger})
     assert_html(page, 200, title, "$0.50")
     assert "<script>" not in page.text  # the title is escaped, not markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page.text
@@ -170,7 +170,7 @@ def test_preview_shows_the_question_with_no_assignment(server: RunningServer, ki
     hit_id = client.create_hit(**hit_args(Question=question))["HIT"]["HITId"]
     worker = new_worker(server)
 
-    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id, "workerId": worker})
+    page = HTTP.get(f"{server.url}/mturk/preview", params={"hitId": hit_id, "workerId": worker})
     assert_html(page, 200, "Label a picture", "Say what you see", "$0.50")
     reader = PageReader(page.text)
     accept_form = reader.forms[0]
@@ -193,7 +193,7 @@ def test_preview_shows_the_question_with_no_assignment(server: RunningServer, ki
         content_url = urljoin(str(page.url), frame["src"] or "")
         assert urlsplit(content_url).path == "/mturk/preview/content"
         assert query(content_url) == {"previewWorkerId": worker, **params}
-        content = httpx.get(content_url)
+        content = HTTP.get(content_url)
         assert content.status_code == 200
         (form,) = PageReader(content.text).forms
         assert form.action == f"{server.url}/mturk/externalSubmit"
@@ -212,14 +212,14 @@ def test_an_anonymous_preview_passes_no_worker_and_its_form_accepts_as_the_worke
     the hitId but no workerId, and accepting asks who is accepting."""
     client = server.client(server.requester())
     hit_id = client.create_hit(**hit_args(Question=HTML if kind == "html" else EXTERNAL))["HIT"]["HITId"]
-    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id})
+    page = HTTP.get(f"{server.url}/mturk/preview", params={"hitId": hit_id})
     assert_html(page, 200, "Label a picture", "$0.50", "Worker ID")
     reader = PageReader(page.text)
     (frame,) = reader.iframes
     frame_url = urljoin(str(page.url), frame["src"] or "")
     assert query(frame_url) == {"assignmentId": NOT_AVAILABLE, "hitId": hit_id, "turkSubmitTo": server.url}
     if kind == "html":
-        content = httpx.get(frame_url)
+        content = HTTP.get(frame_url)
         assert content.status_code == 200
         assert PageReader(content.text).forms[0].named("assignmentId")[0]["value"] == NOT_AVAILABLE
     assert counts(client, hit_id) == (3, 0)
@@ -240,7 +240,7 @@ def test_an_anonymous_visitor_previews_a_hit_whose_requirements_guard_only_accep
     client = server.client(server.requester())
     qual = qualification_type(client, "Acceptors")
     hit_id = client.create_hit(**hit_args(QualificationRequirements=guarded(qual, "Accept")))["HIT"]["HITId"]
-    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id})
+    page = HTTP.get(f"{server.url}/mturk/preview", params={"hitId": hit_id})
     assert_html(page, 200, "Label a picture")
     form = PageReader(page.text).forms[0]
     worker = new_worker(server)  # holds no "Acceptors": the accept is refused for the worker named
@@ -253,7 +253,7 @@ def test_accepting_through_the_form_opens_the_task_page(server: RunningServer) -
     client = server.client(server.requester())
     hit_id = client.create_hit(**hit_args(Question=QUESTION_FORM))["HIT"]["HITId"]
     worker = new_worker(server)
-    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id, "workerId": worker})
+    page = HTTP.get(f"{server.url}/mturk/preview", params={"hitId": hit_id, "workerId": worker})
     form = PageReader(page.text).forms[0]
 
     response = post_form(urljoin(server.url, form.action), form.browser_pairs())
@@ -269,7 +269,7 @@ def test_accepting_through_the_form_opens_the_task_page(server: RunningServer) -
         "turkSubmitTo": server.url,
     }
 
-    task = httpx.get(urljoin(server.url, location))
+    task = HTTP.get(urljoin(server.url, location))
     assert_html(task, 200, "Label a picture", assignment_id, "Accepted")
     assert PageReader(task.text).forms[0].named("assignmentId")[0]["value"] == assignment_id
     shown = server.services.workers.task(assignment_id)
@@ -303,11 +303,11 @@ def test_refused_accepts_show_an_error_page_and_create_nothing(server: RunningSe
     assert counts(client, guarded_hit) == (3, 0)
 
     # The unqualified worker may still look at it (only Accept is guarded), without an Accept form.
-    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": guarded_hit, "workerId": unqualified})
+    page = HTTP.get(f"{server.url}/mturk/preview", params={"hitId": guarded_hit, "workerId": unqualified})
     assert_html(page, 200, "You do not meet the QualificationRequirements to accept this HIT.")
     assert [f.action for f in PageReader(page.text).forms] == []
     # The blocked worker cannot even preview.
-    page = httpx.get(f"{server.url}/mturk/preview", params={"hitId": hit_id, "workerId": blocked})
+    page = HTTP.get(f"{server.url}/mturk/preview", params={"hitId": hit_id, "workerId": blocked})
     assert_html(page, 400, "This HIT cannot be previewed", "cannot preview HIT")
 
     # No assignment left: the last one was taken meanwhile.
@@ -331,38 +331,38 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
     preview = f"{server.url}/mturk/preview"
     hits = f"{server.url}/mturk/hits"
 
-    page = httpx.get(preview, params={"hitId": hit_id, "workerId": worker})
+    page = HTTP.get(preview, params={"hitId": hit_id, "workerId": worker})
     assert_html(page, 400, "does not meet the QualificationRequirements to preview", "Previewers")
     assert PageReader(page.text).iframes == []
-    assert_html(httpx.get(preview, params={"hitId": "NOSUCHHIT", "workerId": worker}), 404, "does not exist")
+    assert_html(HTTP.get(preview, params={"hitId": "NOSUCHHIT", "workerId": worker}), 404, "does not exist")
     # Nor may an anonymous visitor, who holds no Qualification at all.
-    anonymous = httpx.get(preview, params={"hitId": hit_id})
+    anonymous = HTTP.get(preview, params={"hitId": hit_id})
     assert_html(anonymous, 400, f"Only workers who meet the QualificationRequirements of HIT {hit_id}")
     assert PageReader(anonymous.text).iframes == []
-    assert_html(httpx.get(preview, params={"workerId": worker}), 400, "no hitId parameter")
-    content = httpx.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
+    assert_html(HTTP.get(preview, params={"workerId": worker}), 400, "no hitId parameter")
+    content = HTTP.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
     assert_html(content, 400, "to preview")
 
     grant(client, qual, worker)
-    assert_html(httpx.get(preview, params={"hitId": hit_id, "workerId": worker}), 200, "Label a picture")
+    assert_html(HTTP.get(preview, params={"hitId": hit_id, "workerId": worker}), 200, "Label a picture")
     # The HTMLQuestion content of a guarded HIT checks the worker its preview page names.
     html_hit = client.create_hit(
         **hit_args(Question=HTML, QualificationRequirements=guarded(qual, "PreviewAndAccept"))
     )["HIT"]["HITId"]
-    page = httpx.get(preview, params={"hitId": html_hit, "workerId": worker})
+    page = HTTP.get(preview, params={"hitId": html_hit, "workerId": worker})
     (frame,) = PageReader(page.text).iframes
     content_url = urljoin(str(page.url), frame["src"] or "")
-    assert_html(httpx.get(content_url), 200)
+    assert_html(HTTP.get(content_url), 200)
     assert "workerId" not in query(content_url)
-    assert_html(httpx.get(content_url.replace(worker, new_worker(server))), 400, "to preview")
+    assert_html(HTTP.get(content_url.replace(worker, new_worker(server))), 400, "to preview")
     # An ExternalQuestion has no content to serve.
-    content = httpx.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
+    content = HTTP.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
     assert_html(content, 404, "has no HTMLContent")
 
     evil = "<script>alert(1)</script>"
-    page = httpx.get(hits, params={"workerId": evil})
+    page = HTTP.get(hits, params={"workerId": evil})
     assert_html(page, 404, f"Worker {evil} does not exist.")
     assert "<script>" not in page.text
-    assert_html(httpx.get(hits), 400, "no workerId parameter")
-    page = httpx.get(hits, params={"workerId": worker, "nextToken": "forged.token"})
+    assert_html(HTTP.get(hits), 400, "no workerId parameter")
+    page = HTTP.get(hits, params={"workerId": worker, "nextToken": "forged.token"})
     assert_html(page, 400, "The NextToken is not valid")

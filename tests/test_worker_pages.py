@@ -15,7 +15,7 @@ import pytest
 
 from openturk.service.questions import parse_answers
 from tests.hit_support import EXTERNAL, HTML, cli, hit_args, new_worker
-from tests.support import RunningServer
+from tests.support import HTTP, RunningServer
 
 FORM_NS = "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd"
 
@@ -91,7 +91,7 @@ def post_form(
     """Post as a browser does: urlencoded (UTF-8, '+' for spaces) or multipart/form-data."""
     if encoding == "urlencoded":
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return httpx.post(url, content=urlencode(pairs), headers=headers)
+        return HTTP.post(url, content=urlencode(pairs), headers=headers)
     boundary = f"----OpenTurkBoundary{secrets.token_hex(8)}"
     parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n' for n, v in pairs]
     parts += [
@@ -101,7 +101,7 @@ def post_form(
     ]
     body = ("".join(parts) + f"--{boundary}--\r\n").encode()
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    return httpx.post(url, content=body, headers=headers)
+    return HTTP.post(url, content=body, headers=headers)
 
 
 def query(url: str) -> dict[str, str]:
@@ -141,7 +141,7 @@ def test_html_question_is_answered_from_its_task_page(
     assignment_id, task_url = accept(server, hit_id, worker)
     assert task_url.startswith(f"{public_url}/mturk/task?")
 
-    page = httpx.get(task_url)
+    page = HTTP.get(task_url)
     assert_html(page, 200, "Label a picture", "Say what you see", "$0.50", assignment_id)
     (frame,) = PageReader(page.text).iframes
     assert "450px" in (frame["style"] or "")
@@ -154,7 +154,7 @@ def test_html_question_is_answered_from_its_task_page(
     }
     assert query(content_url) == expected  # so MTurk's turkGetParam() script works as well
 
-    content = httpx.get(content_url)
+    content = HTTP.get(content_url)
     assert content.status_code == 200
     (form,) = PageReader(content.text).forms
     assert form.method == "post"
@@ -193,7 +193,7 @@ def test_external_question_page_frames_the_external_url(server: RunningServer, p
     assignment_id, task_url = accept(server, hit_id, worker)
     assert task_url.startswith("https://tasks.example.org/label?")  # the CLI sends the worker straight there
 
-    page = httpx.get(f"{server.url}/mturk/task", params={"assignmentId": assignment_id})
+    page = HTTP.get(f"{server.url}/mturk/task", params={"assignmentId": assignment_id})
     assert_html(page, 200, "Label a picture", "$0.50")
     reader = PageReader(page.text)
     assert reader.forms == []
@@ -209,7 +209,7 @@ def test_external_question_page_frames_the_external_url(server: RunningServer, p
     assert query(frame["src"] or "") == expected
     assert "600px" in (frame["style"] or "")
     # The content address is for HTMLQuestions only.
-    content = httpx.get(f"{server.url}/mturk/task/content", params={"assignmentId": assignment_id})
+    content = HTTP.get(f"{server.url}/mturk/task/content", params={"assignmentId": assignment_id})
     assert_html(content, 404, "has no HTMLContent")
 
 
@@ -219,7 +219,7 @@ def test_question_form_is_rendered_and_checked(server: RunningServer, public_url
     hit_id = client.create_hit(**hit_args(Question=QUESTION_FORM, Title=title))["HIT"]["HITId"]
     assignment_id, task_url = accept(server, hit_id, new_worker(server))
 
-    page = httpx.get(task_url)
+    page = HTTP.get(task_url)
     assert_html(page, 200, title, "Describe the <picture>.")
     assert "<script>" not in page.text
     assert "<picture>" not in page.text
@@ -248,7 +248,7 @@ def test_question_form_is_rendered_and_checked(server: RunningServer, public_url
     assert assignment["AssignmentStatus"] == "Submitted"
     assert parse_answers(assignment["Answer"]) == good[1:]
 
-    after = httpx.get(task_url)  # no form any more: the status instead
+    after = HTTP.get(task_url)  # no form any more: the status instead
     assert_html(after, 200, "waiting for the requester's review")
     assert PageReader(after.text).forms == []
 
@@ -281,10 +281,10 @@ def test_submit_errors_change_nothing(server: RunningServer) -> None:
     # Files are kept since issue 8 (tests/test_file_uploads_e2e.py); a refused submission keeps none.
     refused([("assignmentId", "NOSUCHASSIGNMENT"), ("label", "cat")], 404, "does not exist", **with_file)
     before = state()
-    broken = httpx.post(submit_url, content=b"x", headers={"Content-Type": "multipart/form-data"})
+    broken = HTTP.post(submit_url, content=b"x", headers={"Content-Type": "multipart/form-data"})
     assert_html(broken, 400, "The form could not be read")
     assert state() == before
-    assert httpx.post(submit_url, content="not a form").status_code == 400  # text/plain: no fields at all
+    assert HTTP.post(submit_url, content="not a form").status_code == 400  # text/plain: no fields at all
 
     done = post_form(submit_url, [("assignmentId", first), ("label", "cat")])
     assert_html(done, 200, "Your work was submitted", "Approved")  # auto-approval delay 0: paid at once
@@ -304,17 +304,17 @@ def test_submit_errors_change_nothing(server: RunningServer) -> None:
 
 def test_task_page_errors(server: RunningServer) -> None:
     task_url = f"{server.url}/mturk/task"
-    assert_html(httpx.get(task_url), 400, "no assignmentId")
-    assert_html(httpx.get(task_url, params={"assignmentId": "NOPE"}), 404, "Assignment NOPE does not exist")
+    assert_html(HTTP.get(task_url), 400, "no assignmentId")
+    assert_html(HTTP.get(task_url, params={"assignmentId": "NOPE"}), 404, "Assignment NOPE does not exist")
     content_url = f"{server.url}/mturk/task/content"
-    assert_html(httpx.get(content_url, params={"assignmentId": "NOPE"}), 404, "does not exist")
+    assert_html(HTTP.get(content_url, params={"assignmentId": "NOPE"}), 404, "does not exist")
 
     client = server.client(server.requester())
     hit_id = client.create_hit(**hit_args(Question=HTML))["HIT"]["HITId"]
     assignment_id, _ = accept(server, hit_id, new_worker(server))
     cli(server, "worker", "return", assignment_id)
     for url in (task_url, content_url):
-        page = httpx.get(url, params={"assignmentId": assignment_id})
+        page = HTTP.get(url, params={"assignmentId": assignment_id})
         assert_html(page, 200, "You returned this assignment.")
         reader = PageReader(page.text)
         assert (reader.forms, reader.iframes) == ([], [])
