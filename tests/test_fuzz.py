@@ -234,3 +234,32 @@ def books_balance_afterwards(server: RunningServer) -> Any:
     yield
     report = run_audit(server.services.db)
     assert report.ok, report.problems
+
+
+WORKER_PAGES = [
+    ("GET", "/mturk/hits"),
+    ("GET", "/mturk/preview"),
+    ("GET", "/mturk/preview/content"),
+    ("POST", "/mturk/accept"),
+    ("GET", "/mturk/task"),
+    ("GET", "/mturk/task/content"),
+    ("POST", "/mturk/externalSubmit"),
+    ("GET", "/mturk/files/F0000000000000000000"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WORKER_PAGES)
+@FUZZ
+@given(data=st.data())
+def test_the_worker_pages_refuse_bad_input_cleanly(
+    server: RunningServer, method: str, path: str, data: st.DataObject
+) -> None:
+    at = scene(server)
+    text = STRINGS.filter(lambda v: "\x00" not in v)  # a NUL cannot travel in a form field
+    names = st.sampled_from(["hitId", "workerId", "assignmentId", "nextToken", "previewWorkerId", "a", "q1"])
+    fields = data.draw(st.lists(st.tuples(names, st.sampled_from(at.ids) | text), max_size=6))
+    if method == "GET":
+        response = HTTP.get(server.url + path, params=tuple(fields))
+    else:
+        response = HTTP.post(server.url + path, data=dict(fields))
+    assert response.status_code < 500, (method, path, fields, response.text)
