@@ -6,6 +6,7 @@ money; and whatever the calls that did succeed did, the books still balance."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from openturk.service.audit import run_audit
 from tests.hit_support import accept_and_submit, hit_args, new_worker
 from tests.legacy_client import LegacyClient
 from tests.shapes import minimal_input
-from tests.support import HTTP, RunningServer
+from tests.support import HTTP, RunningServer, fresh_db_url, on_postgres, pg_databases, start_server
 
 TARGET = "MTurkRequesterServiceV20170117."
 MODEL = botocore.session.get_session().get_service_model("mturk")
@@ -49,6 +50,20 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
     max_leaves=6,
 )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A marketplace of its own: what the fuzzing creates (HITs, Qualification types) is nobody else's
+    business, and the books are audited after it."""
+    db_url = fresh_db_url(tmp_path_factory.mktemp("fuzz"))
+    running = start_server(db_url)
+    yield running
+    report = run_audit(running.services.db)
+    running.stop()
+    if on_postgres():
+        pg_databases().drop(db_url)
+    assert report.ok, report.problems
 
 
 @dataclass(frozen=True)
@@ -167,7 +182,7 @@ def test_the_json_api_refuses_bad_input_cleanly(
 
 def legacy_params(ids: tuple[str, ...]) -> st.SearchStrategy[dict[str, str]]:
     """Each parameter a legacy client might send, present or not, with a plausible or a junk value."""
-    text = STRINGS.filter(lambda v: "\x00" not in v)  # a NUL cannot travel in a form field
+    text = STRINGS
     some_id = st.sampled_from(ids) | text
     amount = st.sampled_from(["0.01", "1", "5.00", "0", "-1", "0.001", "1e3", "abc", "1000000"]) | text
     number = st.integers(min_value=-5, max_value=10**9).map(str) | text
@@ -229,13 +244,6 @@ def test_the_legacy_api_refuses_bad_input_cleanly(
         assert at.available() == before, (operation, response.text)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def books_balance_afterwards(server: RunningServer) -> Any:
-    yield
-    report = run_audit(server.services.db)
-    assert report.ok, report.problems
-
-
 WORKER_PAGES = [
     ("GET", "/mturk/hits"),
     ("GET", "/mturk/preview"),
@@ -255,7 +263,7 @@ def test_the_worker_pages_refuse_bad_input_cleanly(
     server: RunningServer, method: str, path: str, data: st.DataObject
 ) -> None:
     at = scene(server)
-    text = STRINGS.filter(lambda v: "\x00" not in v)  # a NUL cannot travel in a form field
+    text = STRINGS
     names = st.sampled_from(["hitId", "workerId", "assignmentId", "nextToken", "previewWorkerId", "a", "q1"])
     fields = data.draw(st.lists(st.tuples(names, st.sampled_from(at.ids) | text), max_size=6))
     if method == "GET":

@@ -119,6 +119,22 @@ def test_bad_requests_get_a_400_json_error_never_a_500(
     assert response.json()["message"]
 
 
+def test_a_nul_character_in_any_string_is_refused_before_anything_happens(server: RunningServer) -> None:
+    """PostgreSQL cannot store U+0000 and no MTurk value holds one: refused at the edge, on either
+    database, as a lone surrogate is."""
+    lab = server.requester()
+    before = server.client(lab).get_account_balance()["AvailableBalance"]
+    fields = {"Title": "t\u0000", "Description": "d", "Reward": "0.10", "AssignmentDurationInSeconds": 60}
+    body = json.dumps(fields).encode()
+    response = signed_post(server, lab, TARGET + "CreateHITType", body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "__type": "SerializationException",
+        "message": "Invalid character U+0000 in string at 'title'",
+    }
+    assert server.client(lab).get_account_balance()["AvailableBalance"] == before
+
+
 def test_empty_outputs_are_exactly_an_empty_object(server: RunningServer) -> None:
     lab = server.requester()
     hit = server.client(lab).create_hit(

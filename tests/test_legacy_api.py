@@ -223,6 +223,9 @@ def test_refusals_are_legacy_errors_and_change_nothing(server: RunningServer) ->
         "AWS.MechanicalTurk.InvalidParameterValue",
     )
     refused("GrantBonus", {**bonus, "BonusAmount.1.Amount": "500"}, "AWS.MechanicalTurk.InsufficientFunds")
+    nul = client.call("GrantBonus", {**bonus, "Reason": "thanks\x00"})  # PostgreSQL could not store it
+    assert nul.error_code == "AWS.MechanicalTurk.InvalidParameterValue", nul.text
+    assert "Reason contains the character U+0000" in str(nul.error_message)
     gone = refused(
         "GrantBonus", {**bonus, "AssignmentId": "NOSUCH"}, "AWS.MechanicalTurk.AssignmentDoesNotExist"
     )

@@ -335,6 +335,9 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
     assert_html(page, 400, "does not meet the QualificationRequirements to preview", "Previewers")
     assert PageReader(page.text).iframes == []
     assert_html(HTTP.get(preview, params={"hitId": "NOSUCHHIT", "workerId": worker}), 404, "does not exist")
+    # A NUL cannot be in an id; on PostgreSQL, which stores none, it must not become a server error.
+    nul = HTTP.get(preview, params={"hitId": "A\x00B", "workerId": worker})
+    assert 400 <= nul.status_code < 500, nul.text
     # Nor may an anonymous visitor, who holds no Qualification at all.
     anonymous = HTTP.get(preview, params={"hitId": hit_id})
     assert_html(anonymous, 400, f"Only workers who meet the QualificationRequirements of HIT {hit_id}")

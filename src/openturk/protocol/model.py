@@ -99,6 +99,8 @@ def _build_string(shape: Shape) -> Validator:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise SerializationError(f"Invalid UTF-16 surrogate in string at '{path}'") from None
+        if "\x00" in value:  # no MTurk value holds one, and PostgreSQL cannot store one
+            raise SerializationError(f"Invalid character U+0000 in string at '{path}'")
         _check_length(value, path, errs, lo, hi)
         if rx is not None and rx.fullmatch(value) is None:
             errs.append(_violation(value, path, f"must satisfy regular expression pattern: {pattern}"))

@@ -46,6 +46,12 @@ def collect_params(query: str, body: bytes, content_type: str) -> dict[str, str]
             raise ParameterError("The request body is not valid UTF-8.") from None
     params: dict[str, str] = {}
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:  # no MTurk value holds one, and PostgreSQL cannot store one
+            shown = name.replace("\x00", "\\0")
+            raise ParameterError(
+                f"The parameter {shown} contains the character U+0000, which is not allowed.",
+                data={"Parameter": shown},
+            )
         if name in params:
             raise ParameterError(f"The parameter {name} appears more than once.", data={"Parameter": name})
         params[name] = value
