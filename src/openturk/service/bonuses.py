@@ -84,7 +84,9 @@ class BonusService:
             bonus_id = ids.entity_id()
             self._tx.claim_token(conn, now, requester_id, token, "SendBonus", request_id, bonus_id)
             # Submitted, approved or rejected, on one of the caller's HITs; anything else does not exist.
-            assignment = transitions.load_assignment(conn, assignment_id, requester_id)
+            # Not locked: no change it can undergo meanwhile (approval, rejection, its override) makes
+            # it one a bonus may not go to, and on one busy assignment the lock would queue the calls.
+            assignment = transitions.load_assignment(conn, assignment_id, requester_id, lock=False)
             if assignment.worker_id != worker_id:
                 raise ParameterError(
                     f'The value "{worker_id}" is not valid for the parameter WorkerId.',

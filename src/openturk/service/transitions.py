@@ -26,10 +26,14 @@ from openturk.storage.schema import assignments, hit_types, hits
 VISIBLE_TO_REQUESTER = ("Submitted", "Approved", "Rejected")
 
 
-def load_assignment(conn: Connection, assignment_id: str, requester_id: str | None = None) -> Any:
+def load_assignment(
+    conn: Connection, assignment_id: str, requester_id: str | None = None, *, lock: bool = True
+) -> Any:
     """An assignment the requester may see: submitted, approved or rejected, on one of its own HITs.
-    The row is a tuple with the columns as attributes (storage.prepared), read like a ``Row``."""
-    query = _ASSIGNMENT[(requester_id is not None, in_write(conn))]
+    Inside a write it is locked (FOR UPDATE on PostgreSQL) unless ``lock`` is False, for a caller that
+    only reads it.  The row is a tuple with the columns as attributes (storage.prepared), read like a
+    ``Row``."""
+    query = _ASSIGNMENT[(requester_id is not None, lock and in_write(conn))]
     row = query.execute(conn, {"id": assignment_id, "requester_id": requester_id}).first()
     if row is None:
         raise AssignmentDoesNotExistError(assignment_id)
