@@ -154,3 +154,13 @@ def test_extending_a_reviewing_hit_puts_it_back_on_the_market(server: RunningSer
     accept_and_submit(server, hit_id, new_worker(server), a="2")
     # Done again, it is Reviewable (the requester marks it Reviewing anew if they want to).
     assert client.get_hit(HITId=hit_id)["HIT"]["HITStatus"] == "Reviewable"
+
+    # Expired with an assignment unused, then Reviewing: a later expiry puts that assignment back.
+    expired = client.create_hit(**hit_args(MaxAssignments=2, LifetimeInSeconds=60))["HIT"]["HITId"]
+    accept_and_submit(server, expired, new_worker(server), a="1")
+    cli(server, "clock", "advance", "61s")
+    client.update_hit_review_status(HITId=expired)
+    assert client.get_hit(HITId=expired)["HIT"]["HITStatus"] == "Reviewing"
+    client.update_expiration_for_hit(HITId=expired, ExpireAt=datetime(2099, 1, 1))
+    hit = client.get_hit(HITId=expired)["HIT"]
+    assert (hit["HITStatus"], hit["NumberOfAssignmentsAvailable"]) == ("Assignable", 1)
