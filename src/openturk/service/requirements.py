@@ -159,10 +159,13 @@ def _wanted(requirement: Mapping[str, Any]) -> str:
     return f"{comparator} {', '.join(str(n) for n in numbers)}".strip()
 
 
+_VERBS = {Action.DISCOVER: "see", Action.PREVIEW: "preview", Action.ACCEPT: "accept"}
+
+
 def require(conn: Connection, worker_id: str, hit: Row[Any], action: Action) -> Access:
     """Raise unless the worker may take ``action`` on the HIT (a row of ``hits``)."""
     found = access_to_hit(conn, worker_id, hit)
-    verb = {Action.DISCOVER: "see", Action.PREVIEW: "preview", Action.ACCEPT: "accept"}[action]
+    verb = _VERBS[action]
     if found.blocked:
         raise DoesNotMeetRequirementsError(
             f"Worker {worker_id} cannot {verb} HIT {hit.id}: the requester has blocked this worker.",
@@ -196,9 +199,8 @@ def require_visitor(conn: Connection, hit: Row[Any], action: Action) -> Access:
     hold no Qualification, so a HIT whose requirements guard ``action`` is refused."""
     found = access(requirements_of(conn, hit.hit_type_id), {}, blocked=False)
     if not found.allows(action):
-        verb = {Action.DISCOVER: "see", Action.PREVIEW: "preview", Action.ACCEPT: "accept"}[action]
         raise DoesNotMeetRequirementsError(
-            f"Only workers who meet the QualificationRequirements of HIT {hit.id} can {verb} it: "
+            f"Only workers who meet the QualificationRequirements of HIT {hit.id} can {_VERBS[action]} it: "
             "open it with your workerId.",
             data={"HITId": hit.id},
         )
