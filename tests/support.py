@@ -16,7 +16,10 @@ from typing import Any
 
 import boto3
 import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +28,7 @@ from openturk.service.services import Services, open_services
 from openturk.settings import Settings
 
 REGION = "us-east-1"
+TARGET = "MTurkRequesterServiceV20170117."
 PG_URL_ENV = "OPENTURK_TEST_DB_URL"
 
 # One HTTP client for the tests' own requests: each of httpx's one-shot functions (httpx.get, ...) makes
@@ -143,6 +147,18 @@ class RunningServer:
         if self.process.stdout is not None:
             self.process.stdout.close()
         self.services.close()
+
+
+def signed_post(server: RunningServer, who: NewRequester, target: str | None, body: bytes) -> httpx.Response:
+    """A JSON API request as boto3 would sign it, with any body and X-Amz-Target (None: no header)."""
+    headers = {"Content-Type": "application/x-amz-json-1.1"}
+    if target is not None:
+        headers["X-Amz-Target"] = target
+    request = AWSRequest(method="POST", url=server.url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(who.access_key_id, who.secret_access_key), "mturk-requester", REGION).add_auth(
+        request
+    )
+    return HTTP.post(server.url + "/", content=body, headers=dict(request.headers.items()))
 
 
 def openturk_argv(*args: str) -> list[str]:

@@ -11,11 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
-import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -25,9 +21,17 @@ from openturk.service.audit import run_audit
 from tests.hit_support import accept_and_submit, hit_args, new_worker
 from tests.legacy_client import LegacyClient
 from tests.shapes import minimal_input
-from tests.support import HTTP, RunningServer, fresh_db_url, on_postgres, pg_databases, start_server
+from tests.support import (
+    HTTP,
+    TARGET,
+    RunningServer,
+    fresh_db_url,
+    on_postgres,
+    pg_databases,
+    signed_post,
+    start_server,
+)
 
-TARGET = "MTurkRequesterServiceV20170117."
 MODEL = botocore.session.get_session().get_service_model("mturk")
 FUZZ = settings(
     max_examples=10,
@@ -149,14 +153,6 @@ def json_bodies(draw: st.DrawFn, operation: str, ids: tuple[str, ...]) -> Any:
     return body
 
 
-def signed_post(server: RunningServer, who: NewRequester, operation: str, body: bytes) -> httpx.Response:
-    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET + operation}
-    request = AWSRequest(method="POST", url=server.url + "/", data=body, headers=headers)
-    credentials = Credentials(who.access_key_id, who.secret_access_key)
-    SigV4Auth(credentials, "mturk-requester", "us-east-1").add_auth(request)
-    return HTTP.post(server.url + "/", content=body, headers=dict(request.headers.items()))
-
-
 @pytest.mark.parametrize("operation", sorted(MODEL.operation_names))
 @FUZZ
 @given(data=st.data())
@@ -168,7 +164,7 @@ def test_the_json_api_refuses_bad_input_cleanly(
     body = data.draw(json_bodies(operation, at.ids))
     before = at.available()
     encoded = json.dumps(body, default=lambda moment: moment.timestamp()).encode()  # timestamps as epoch
-    response = signed_post(server, lab, operation, encoded)
+    response = signed_post(server, lab, TARGET + operation, encoded)
     assert response.status_code < 500, (operation, body, response.text)
     assert response.headers["x-amzn-RequestId"]
     answer = response.json()

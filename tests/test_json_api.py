@@ -10,31 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 import botocore.auth
-import httpx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from openturk.protocol.handlers import HANDLERS
-from openturk.service.accounts import NewRequester
 from tests.shapes import model
-from tests.support import HTTP, RunningServer, mturk_client
+from tests.support import HTTP, TARGET, RunningServer, mturk_client, signed_post
 
-TARGET = "MTurkRequesterServiceV20170117."
 IMPLEMENTED = set(HANDLERS)
-
-
-def signed_post(server: RunningServer, who: NewRequester, target: str | None, body: bytes) -> httpx.Response:
-    headers = {"Content-Type": "application/x-amz-json-1.1"}
-    if target is not None:
-        headers["X-Amz-Target"] = target
-    request = AWSRequest(method="POST", url=server.url + "/", data=body, headers=headers)
-    SigV4Auth(Credentials(who.access_key_id, who.secret_access_key), "mturk-requester", "us-east-1").add_auth(
-        request
-    )
-    return HTTP.post(server.url + "/", content=body, headers=dict(request.headers.items()))
 
 
 def error_of(info: pytest.ExceptionInfo[ClientError]) -> dict[str, Any]:
