@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support import RunningServer, fresh_db_url, on_postgres, pg_databases, start_server
+
+if TYPE_CHECKING:
+    from tests.boto2_support import Boto2Connections
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,6 +45,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(fresh_db_url(tmp_path_factory.mktemp("server")))
     yield running
     running.stop()
+
+
+@pytest.fixture
+def boto2(server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Boto2Connections]:
+    """boto 2 connections to the session's server (skips where boto 2 does not import); proxies from the
+    environment are ignored, the server is on loopback."""
+    from tests.boto2_support import Boto2Connections as Connections
+
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    made = Connections(server)
+    yield made
+    made.close()
 
 
 @pytest.fixture

@@ -158,3 +158,36 @@ def test_external_question_files_are_kept_too(turk: RunningServer) -> None:
     )
     url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="scan")["FileUploadURL"]
     assert HTTP.get(url, timeout=30).content == b"%PDF-1.4 ..."
+
+
+def test_boto2_gets_the_upload_url_through_the_legacy_api(turk: RunningServer) -> None:
+    from tests.boto2_support import Boto2Connections, MTurkRequestError, error_code
+
+    who = turk.requester()
+    _, assignment = _accepted(turk, turk.client(who))
+    picture = os.urandom(1_000)
+    assert _post(turk, assignment, {"photo": ("cat.png", picture, "image/png")}).status_code == 200
+    connections = Boto2Connections(turk)
+    try:
+        conn = connections(who)
+        [found] = conn.get_file_upload_url(assignment, "photo")
+        with pytest.raises(MTurkRequestError) as unanswered:
+            conn.get_file_upload_url(assignment, "caption")
+    finally:
+        connections.close()
+    assert found.FileUploadURL.startswith(turk.url + "/mturk/files/")
+    assert HTTP.get(found.FileUploadURL, timeout=30).content == picture
+    assert error_code(unanswered.value) == "AWS.MechanicalTurk.InvalidParameterValue"  # no file there
+
+
+def test_public_url_names_the_server_behind_a_proxy(db_url: str) -> None:
+    with_proxy = start_server(db_url, env={"OPENTURK_PUBLIC_URL": "https://turk.lab.example.org/"})
+    try:
+        owner = with_proxy.client(with_proxy.requester())
+        _, assignment = _accepted(with_proxy, owner)
+        posted = _post(with_proxy, assignment, {"photo": ("cat.png", os.urandom(100), "image/png")})
+        assert posted.status_code == 200, posted.text
+        url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]
+    finally:
+        with_proxy.stop()
+    assert url.startswith("https://turk.lab.example.org/mturk/files/")

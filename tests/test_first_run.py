@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -61,6 +62,25 @@ def test_the_readme_example_runs_against_a_real_server(db_url: str) -> None:
         output = run_python(code)
         assert "'AvailableBalance': '10000.00'" in output
         assert "'OnHoldBalance': '0.00'" in output
+    finally:
+        server.stop()
+
+
+def test_the_readme_boto2_example_runs_against_a_real_server(db_url: str) -> None:
+    pytest.importorskip("boto.mturk.connection", reason="boto 2 needs Python < 3.12")
+    [block] = [
+        b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S) if "boto.mturk" in b
+    ]
+    server = start_server(db_url)
+    try:
+        lab = server.requester("readme", 1_000_000)
+        code = (
+            block.replace("port=8000", f"port={urlsplit(server.url).port}")
+            .replace('"AKIA..."', repr(lab.access_key_id))
+            .replace('aws_secret_access_key="..."', f"aws_secret_access_key={lab.secret_access_key!r}")
+        )
+        output = run_python(code)
+        assert "[$10,000.00]" in output
     finally:
         server.stop()
 

@@ -21,6 +21,7 @@ from openturk.settings import Settings
 from tests.hit_support import accept_and_submit, cli, hit_args, new_worker
 from tests.moto_support import ACCOUNT, Moto, event_types, moto_server, openturk_for, receive
 from tests.support import RunningServer, free_port, start_server
+from tests.test_legacy_api import legacy
 
 ALL_EVENTS = [e for e in events.EVENT_TYPES if e != "Ping"]
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -350,3 +351,36 @@ def test_two_deliverers_never_send_one_row_twice(db_url: str) -> None:
         assert later.deliver_due() == 1
     finally:
         services.close()
+
+
+def test_legacy_clients_set_notifications_and_send_test_events(moto: Moto, turk: RunningServer) -> None:
+    """boto 2's set_sqs_notification (Version 2006-05-05), and a legacy SendTestEventNotification."""
+    from tests.boto2_support import Boto2Connections, ExternalQuestion
+
+    queue = moto.queue()
+    who = turk.requester()
+    connections = Boto2Connections(turk)
+    try:
+        conn = connections(who)
+        [hit_type] = conn.register_hit_type("Label", "Label a picture", 0.1, 600, keywords="label")
+        conn.set_sqs_notification(hit_type.HITTypeId, queue, event_types=["AssignmentSubmitted"])
+        [hit] = conn.create_hit(
+            hit_type=hit_type.HITTypeId, question=ExternalQuestion("https://tasks.example.org/x", 600)
+        )
+    finally:
+        connections.close()
+    submitted = accept_and_submit(turk, hit.HITId, new_worker(turk), label="cat")
+    legacy(turk, who).ok(
+        "SendTestEventNotification",
+        {
+            "Notification.1.Destination": queue,
+            "Notification.1.Transport": "SQS",
+            "Notification.1.Version": "2006-05-05",
+            "Notification.1.EventType.1": "AssignmentSubmitted",
+            "TestEventType": "Ping",
+        },
+    )
+    bodies = receive(moto, queue, lambda got: {"AssignmentSubmitted", "Ping"} <= set(event_types(got)))
+    seen = [(e["EventType"], e.get("AssignmentId")) for b in bodies for e in b["Events"]]
+    assert ("AssignmentSubmitted", submitted) in seen
+    assert {b["EventDocVersion"] for b in bodies} == {"2006-05-05"}

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 from urllib.parse import urlencode
 
 from openturk.cli_qualifications import add_worker_qualification_commands
 from openturk.money import format_amount
 from openturk.service.services import Services
-
-PUBLIC_URL_ENV = "OPENTURK_PUBLIC_URL"
+from openturk.settings import public_url
 
 
 def task_url(external_url: str | None, assignment_id: str, hit_id: str, worker_id: str) -> str:
     """Where the worker's browser goes: the ExternalURL (or OpenTurk's own task page) with MTurk's
     usual query parameters, turkSubmitTo pointing back at this server."""
-    server = os.environ.get(PUBLIC_URL_ENV, "http://127.0.0.1:8000").rstrip("/")
+    server = public_url() or "http://127.0.0.1:8000"
     query = urlencode(
         {"assignmentId": assignment_id, "hitId": hit_id, "workerId": worker_id, "turkSubmitTo": server}
     )

@@ -13,6 +13,14 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 DEFAULT_DB_URL = "sqlite:///openturk.sqlite3"
+# Where clients reach this server, when not where they say they do (behind a reverse proxy, say): the
+# base of the URLs OpenTurk hands out (GetFileUploadURL, the task URLs of `openturk worker accept`).
+PUBLIC_URL_ENV = "OPENTURK_PUBLIC_URL"
+
+
+def public_url(env: Mapping[str, str] | None = None) -> str | None:
+    configured = (os.environ if env is None else env).get(PUBLIC_URL_ENV, "").strip()
+    return configured.rstrip("/") or None
 
 
 def normalize_db_url(url: str) -> str:

@@ -1,9 +1,12 @@
 """Numbered pages for the legacy API: PageSize (1-100, default 10) and PageNumber (from 1).
 
-The 2017 listings page by keyset (``service.paging``); the legacy operations GetBonusPayments,
-SearchHITs, GetReviewableHITs and GetAssignmentsForHIT name a page by its number and report the total.
-Each query here is read-only, isolated per requester and ordered exactly like its 2017 counterpart
-(grant, creation or submission time, then id), so a row has the same position through both APIs.
+The 2017 listings page by keyset (``service.paging``); the legacy operations name a page by its number
+and report the total.  GetBonusPayments, SearchHITs, GetReviewableHITs and GetAssignmentsForHIT have
+their queries here; every other legacy listing (qualification types, their workers, HITs and requests,
+worker blocks) pages the very ``keyset_pages.Listing`` its 2017 counterpart pages, with ``numbered_page``.
+Each query is read-only, isolated per requester and ordered exactly like its 2017 counterpart (grant,
+creation or submission time, then id) unless a legacy SortProperty asks otherwise, so a row has the same
+position through both APIs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.engine import Connection
 from openturk.errors import ParameterError, ParameterOutOfRangeError
 from openturk.service import slots, transitions
 from openturk.service.bonuses import Bonus
+from openturk.service.keyset_pages import Listing
 from openturk.service.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from openturk.service.records import Assignment, Hit
 from openturk.service.uow import MarketTransactions
@@ -50,6 +54,25 @@ def check_page(page_size: int | None, page_number: int | None) -> tuple[int, int
     return size, number
 
 
+@dataclass(frozen=True, slots=True)
+class HitSort:
+    """A legacy SortProperty of SearchHITs and GetReviewableHITs (``HIT_SORT_PROPERTIES``) and its
+    SortDirection; ties keep the creation order."""
+
+    prop: str
+    descending: bool = False
+
+
+_HIT_SORT_COLUMNS: dict[str, Any] = {
+    "Title": hit_types.c.title,
+    "Reward": hits.c.reward_cents,
+    "Expiration": hits.c.expires_at,
+    "CreationTime": hits.c.created_at,
+    "Enumeration": hits.c.created_at,  # the order the HITs were made in
+}
+HIT_SORT_PROPERTIES = tuple(_HIT_SORT_COLUMNS)
+
+
 class NumberedPages:
     def __init__(self, tx: MarketTransactions) -> None:
         self._tx = tx
@@ -78,14 +101,20 @@ class NumberedPages:
                 transitions.load_assignment(conn, assignment_id, requester_id)
             elif hit_id is not None:
                 slots.load_hit(conn, hit_id, requester_id)
-            rows, total = _numbered(conn, query, where, bonuses, size, number)
+            rows, total = _numbered(conn, query, _count(bonuses, where), size, number)
         return NumberedPage(tuple(Bonus.from_row(r) for r in rows), number, total)
 
-    def hits(self, requester_id: str, page_size: int | None, page_number: int | None) -> NumberedPage[Hit]:
-        """Every HIT of the requester but the disposed ones, as ListHITs orders them."""
-        return self._hits(
-            and_(hits.c.requester_id == requester_id, hits.c.status != "Disposed"), page_size, page_number
-        )
+    def hits(
+        self,
+        requester_id: str,
+        page_size: int | None,
+        page_number: int | None,
+        sort: HitSort | None = None,
+    ) -> NumberedPage[Hit]:
+        """Every HIT of the requester but the disposed ones, as ListHITs orders them unless ``sort``
+        asks for another order."""
+        where = and_(hits.c.requester_id == requester_id, hits.c.status != "Disposed")
+        return self._hits(where, page_size, page_number, sort)
 
     def reviewable_hits(
         self,
@@ -94,25 +123,34 @@ class NumberedPages:
         status: str | None,
         page_size: int | None,
         page_number: int | None,
+        sort: HitSort | None = None,
     ) -> NumberedPage[Hit]:
         """As ListReviewableHITs: Reviewable unless Reviewing is asked for, optionally of one HIT type."""
         where = and_(hits.c.requester_id == requester_id, hits.c.status == (status or "Reviewable"))
         if hit_type_id is not None:
             where = and_(where, hits.c.hit_type_id == hit_type_id)
-        return self._hits(where, page_size, page_number)
+        return self._hits(where, page_size, page_number, sort)
 
     def _hits(
-        self, where: ColumnElement[bool], page_size: int | None, page_number: int | None
+        self,
+        where: ColumnElement[bool],
+        page_size: int | None,
+        page_number: int | None,
+        sort: HitSort | None,
     ) -> NumberedPage[Hit]:
         size, number = check_page(page_size, page_number)
+        order: list[Any] = []
+        if sort is not None:
+            column = _HIT_SORT_COLUMNS[sort.prop]
+            order.append(column.desc() if sort.descending else column.asc())
         query = (
             select(hits, hit_types)
             .join(hit_types, hit_types.c.id == hits.c.hit_type_id)
             .where(where)
-            .order_by(hits.c.created_at, hits.c.id)
+            .order_by(*order, hits.c.created_at, hits.c.id)
         )
         with self._tx.read() as (conn, now):
-            rows, total = _numbered(conn, query, where, hits, size, number)
+            rows, total = _numbered(conn, query, _count(hits, where), size, number)
             items = tuple(Hit.from_row(r, r, now) for r in rows)
         return NumberedPage(items, number, total)
 
@@ -132,7 +170,7 @@ class NumberedPages:
         query = select(assignments).where(where).order_by(assignments.c.submitted_at, assignments.c.id)
         with self._tx.read() as (conn, _now):
             slots.load_hit(conn, hit_id, requester_id)  # another requester's HIT does not exist
-            rows, total = _numbered(conn, query, where, assignments, size, number)
+            rows, total = _numbered(conn, query, _count(assignments, where), size, number)
         return NumberedPage(tuple(Assignment.from_row(r) for r in rows), number, total)
 
     def similar_hits(self, requester_id: str, group_ids: Sequence[str]) -> dict[str, int]:
@@ -152,9 +190,33 @@ class NumberedPages:
             return {str(group): int(count) for group, count in conn.execute(query)}
 
 
+def numbered_page(
+    tx: MarketTransactions,
+    listing: Listing[T],
+    page_size: int | None,
+    page_number: int | None,
+    order: Sequence[Any] = (),
+) -> NumberedPage[T]:
+    """Page ``page_number`` of ``listing`` (the listing the 2017 operation pages by keyset), with the
+    total; ``order`` (a legacy SortProperty) goes before the listing's own order, which breaks ties."""
+    size, number = check_page(page_size, page_number)
+    with tx.read() as (conn, now):
+        if listing.check is not None:
+            listing.check(conn)
+        counted = listing.query.with_only_columns(func.count(), maintain_column_froms=True)
+        query = listing.query.order_by(*order, *listing.key)
+        rows, total = _numbered(conn, query, counted, size, number)
+        items = tuple(listing.make(r, now) for r in rows)
+    return NumberedPage(items, number, total)
+
+
 def _numbered(
-    conn: Connection, query: Select[Any], where: ColumnElement[bool], table: Any, size: int, number: int
+    conn: Connection, query: Select[Any], counted: Select[Any], size: int, number: int
 ) -> tuple[list[Any], int]:
-    total = int(conn.execute(select(func.count()).select_from(table).where(where)).scalar_one())
+    total = int(conn.execute(counted).scalar_one())
     rows = list(conn.execute(query.limit(size).offset((number - 1) * size)))
     return rows, total
+
+
+def _count(table: Any, where: ColumnElement[bool]) -> Select[Any]:
+    return select(func.count()).select_from(table).where(where)

@@ -19,7 +19,8 @@ from openturk.errors import (
     QualificationRequestDoesNotExistError,
 )
 from openturk.service import slots
-from openturk.service.keyset_pages import keyset_page
+from openturk.service.keyset_pages import Listing, keyset_page
+from openturk.service.numbered_pages import NumberedPage, numbered_page
 from openturk.service.paging import Page, PageTokens
 from openturk.service.qualification_access import owned_type
 from openturk.service.qualification_records import Qualification, QualificationRequest
@@ -59,6 +60,21 @@ def _owned(requester_id: str, type_id: str, action: str) -> Callable[[Connection
     return lambda conn: owned_type(conn, requester_id, type_id, action)
 
 
+def _change_held(conn: Connection, type_id: str, worker_id: str, **values: Any) -> None:
+    """Update the Qualification the worker holds (granted, not revoked); none is an error."""
+    done = conn.execute(
+        update(worker_qualifications)
+        .where(
+            worker_qualifications.c.qualification_type_id == type_id,
+            worker_qualifications.c.worker_id == worker_id,
+            worker_qualifications.c.status == "Granted",
+        )
+        .values(**values)
+    ).rowcount
+    if not done:
+        raise QualificationDoesNotExistError(type_id, worker_id)
+
+
 class QualificationGrantService:
     def __init__(self, tx: MarketTransactions, tokens: PageTokens) -> None:
         self._tx = tx
@@ -91,17 +107,14 @@ class QualificationGrantService:
     def disassociate(self, requester_id: str, type_id: str, worker_id: str, reason: str | None) -> None:
         with self._tx.write() as (conn, now):
             owned_type(conn, requester_id, type_id, "revoke it")
-            done = conn.execute(
-                update(worker_qualifications)
-                .where(
-                    worker_qualifications.c.qualification_type_id == type_id,
-                    worker_qualifications.c.worker_id == worker_id,
-                    worker_qualifications.c.status == "Granted",
-                )
-                .values(status="Revoked", revoked_at=now, reason=reason)
-            ).rowcount
-            if not done:
-                raise QualificationDoesNotExistError(type_id, worker_id)
+            _change_held(conn, type_id, worker_id, status="Revoked", revoked_at=now, reason=reason)
+
+    def update_score(self, requester_id: str, type_id: str, worker_id: str, value: int) -> None:
+        """The legacy UpdateQualificationScore: a new value for a Qualification the worker holds, without
+        a message (AssociateQualificationWithWorker is the 2017 API's way, and grants it if need be)."""
+        with self._tx.write() as (conn, _now):
+            owned_type(conn, requester_id, type_id, "change its scores")
+            _change_held(conn, type_id, worker_id, integer_value=value)
 
     def score(self, requester_id: str, type_id: str, worker_id: str) -> Qualification:
         with self._tx.read() as (conn, _now):
@@ -124,17 +137,26 @@ class QualificationGrantService:
         next_token: str | None,
         max_results: int | None,
     ) -> Page[Qualification]:
+        listing = self._workers(requester_id, type_id, status)
+        return keyset_page(self._tx, self._tokens, listing, next_token, max_results)
+
+    def workers_page(
+        self,
+        requester_id: str,
+        type_id: str,
+        status: str | None,
+        page_size: int | None,
+        page_number: int | None,
+    ) -> NumberedPage[Qualification]:
+        """The legacy GetQualificationsForQualificationType."""
+        return numbered_page(self._tx, self._workers(requester_id, type_id, status), page_size, page_number)
+
+    def _workers(self, requester_id: str, type_id: str, status: str | None) -> Listing[Qualification]:
         wq = worker_qualifications.c
         wanted = status or "Granted"
-        query = select(worker_qualifications).where(wq.qualification_type_id == type_id, wq.status == wanted)
-        scope = f"ListWorkersWithQualificationType:{requester_id}:{type_id}:{wanted}"
-        return keyset_page(
-            self._tx,
-            self._tokens,
-            scope,
-            next_token,
-            max_results,
-            query,
+        return Listing(
+            f"ListWorkersWithQualificationType:{requester_id}:{type_id}:{wanted}",
+            select(worker_qualifications).where(wq.qualification_type_id == type_id, wq.status == wanted),
             (wq.created_at, wq.worker_id),
             lambda r, _now: Qualification.from_row(r),
             _owned(requester_id, type_id, "list its workers"),
@@ -145,19 +167,35 @@ class QualificationGrantService:
     def list_requests(
         self, requester_id: str, type_id: str | None, next_token: str | None, max_results: int | None
     ) -> Page[QualificationRequest]:
+        listing = self._requests(requester_id, type_id)
+        return keyset_page(self._tx, self._tokens, listing, next_token, max_results)
+
+    def requests_page(
+        self,
+        requester_id: str,
+        type_id: str | None,
+        page_size: int | None,
+        page_number: int | None,
+        *,
+        by_type: bool = False,
+        descending: bool = False,
+    ) -> NumberedPage[QualificationRequest]:
+        """The legacy GetQualificationRequests: by submission time (or by type first), either way."""
+        qr = qualification_requests.c
+        columns = [qr.qualification_type_id, qr.submitted_at, qr.id] if by_type else [qr.submitted_at, qr.id]
+        order = [c.desc() if descending else c.asc() for c in columns]
+        listing = self._requests(requester_id, type_id)
+        return numbered_page(self._tx, listing, page_size, page_number, order)
+
+    def _requests(self, requester_id: str, type_id: str | None) -> Listing[QualificationRequest]:
         qr = qualification_requests.c
         query = select(qualification_requests).where(qr.requester_id == requester_id, qr.status == "Pending")
         check = None
         if type_id is not None:
             check = _owned(requester_id, type_id, "list its requests")
             query = query.where(qr.qualification_type_id == type_id)
-        scope = f"ListQualificationRequests:{requester_id}:{type_id}"
-        return keyset_page(
-            self._tx,
-            self._tokens,
-            scope,
-            next_token,
-            max_results,
+        return Listing(
+            f"ListQualificationRequests:{requester_id}:{type_id}",
             query,
             (qr.submitted_at, qr.id),
             lambda r, _now: QualificationRequest.from_row(r),

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from openturk import ids
 from openturk.errors import ParameterError, QualificationTypeAlreadyExistsError
-from openturk.service.keyset_pages import keyset_page
+from openturk.service.keyset_pages import Listing, keyset_page
+from openturk.service.numbered_pages import NumberedPage, numbered_page
 from openturk.service.paging import Page, PageTokens
 from openturk.service.qualification_access import load_type, owned_type, visible_type
 from openturk.service.qualification_records import QualificationType, TypeSpec
@@ -191,6 +192,29 @@ class QualificationService:
         next_token: str | None,
         max_results: int | None,
     ) -> Page[QualificationType]:
+        listing = self._types(requester_id, query, must_be_requestable, must_be_owned)
+        return keyset_page(self._tx, self._tokens, listing, next_token, max_results)
+
+    def search_types(
+        self,
+        requester_id: str,
+        query: str | None,
+        must_be_requestable: bool,
+        must_be_owned: bool,
+        page_size: int | None,
+        page_number: int | None,
+        *,
+        descending: bool = False,
+    ) -> NumberedPage[QualificationType]:
+        """The legacy SearchQualificationTypes: ListQualificationTypes' rows, sorted by name."""
+        listing = self._types(requester_id, query, must_be_requestable, must_be_owned)
+        name = func.lower(qualification_types.c.name)
+        order = [name.desc() if descending else name.asc()]
+        return numbered_page(self._tx, listing, page_size, page_number, order)
+
+    def _types(
+        self, requester_id: str, query: str | None, must_be_requestable: bool, must_be_owned: bool
+    ) -> Listing[QualificationType]:
         t = qualification_types.c
         q = select(qualification_types)
         if must_be_owned:
@@ -209,13 +233,8 @@ class QualificationService:
                     func.lower(func.coalesce(t.keywords, "")).contains(needle, autoescape=True),
                 )
             )
-        scope = f"ListQualificationTypes:{requester_id}:{query}:{must_be_requestable}:{must_be_owned}"
-        return keyset_page(
-            self._tx,
-            self._tokens,
-            scope,
-            next_token,
-            max_results,
+        return Listing(
+            f"ListQualificationTypes:{requester_id}:{query}:{must_be_requestable}:{must_be_owned}",
             q,
             (t.created_at, t.id),
             lambda r, _now: QualificationType.from_row(r, requester_id),
@@ -224,6 +243,15 @@ class QualificationService:
     def list_hits(
         self, requester_id: str, type_id: str, next_token: str | None, max_results: int | None
     ) -> Page[Hit]:
+        return keyset_page(self._tx, self._tokens, self._hits(requester_id, type_id), next_token, max_results)
+
+    def hits_page(
+        self, requester_id: str, type_id: str, page_size: int | None, page_number: int | None
+    ) -> NumberedPage[Hit]:
+        """The legacy GetHITsForQualificationType."""
+        return numbered_page(self._tx, self._hits(requester_id, type_id), page_size, page_number)
+
+    def _hits(self, requester_id: str, type_id: str) -> Listing[Hit]:
         """The caller's HITs (not deleted) whose HIT type requires the type; never another's HITs."""
         linked = select(hit_type_qualifications.c.hit_type_id).where(
             hit_type_qualifications.c.qualification_type_id == type_id
@@ -237,13 +265,8 @@ class QualificationService:
                 hits.c.hit_type_id.in_(linked),
             )
         )
-        scope = f"ListHITsForQualificationType:{requester_id}:{type_id}"
-        return keyset_page(
-            self._tx,
-            self._tokens,
-            scope,
-            next_token,
-            max_results,
+        return Listing(
+            f"ListHITsForQualificationType:{requester_id}:{type_id}",
             query,
             (hits.c.created_at, hits.c.id),
             lambda r, now: Hit.from_row(r, r, now),

@@ -21,12 +21,13 @@ from sqlalchemy.engine import Connection
 
 from openturk import ids
 from openturk.errors import ParameterError
-from openturk.service import paging, slots
-from openturk.service.paging import Page, PageTokens, Position, page_size
+from openturk.service import slots
+from openturk.service.keyset_pages import Listing, keyset_page
+from openturk.service.numbered_pages import NumberedPage, numbered_page
+from openturk.service.paging import Page, PageTokens
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, requesters, workers
 from openturk.storage.schema_qualifications import worker_blocks, worker_messages
-from openturk.storage.types import to_micros
 
 MAX_WORKERS = 100
 MAX_SUBJECT = 200
@@ -121,24 +122,23 @@ class WorkerRelationsService:
     def list_blocks(
         self, requester_id: str, next_token: str | None, max_results: int | None
     ) -> Page[WorkerBlock]:
-        scope = f"ListWorkerBlocks:{requester_id}"
-        after = self._tokens.decode(scope, next_token)
+        return keyset_page(self._tx, self._tokens, self._blocks(requester_id), next_token, max_results)
+
+    def blocks_page(
+        self, requester_id: str, page_size: int | None, page_number: int | None
+    ) -> NumberedPage[WorkerBlock]:
+        """The legacy GetBlockedWorkers."""
+        return numbered_page(self._tx, self._blocks(requester_id), page_size, page_number)
+
+    @staticmethod
+    def _blocks(requester_id: str) -> Listing[WorkerBlock]:
         wb = worker_blocks.c
-        query = (
-            select(worker_blocks)
-            .where(wb.requester_id == requester_id)
-            .order_by(wb.created_at, wb.worker_id)
-            .limit(page_size(max_results))
+        return Listing(
+            f"ListWorkerBlocks:{requester_id}",
+            select(worker_blocks).where(wb.requester_id == requester_id),
+            (wb.created_at, wb.worker_id),
+            lambda r, _now: WorkerBlock(r.worker_id, r.reason, r.created_at),
         )
-        if after is not None:
-            query = query.where(paging.after(wb.created_at, wb.worker_id, after))
-        with self._tx.read() as (conn, _now):
-            rows = conn.execute(query).all()
-        if not rows:
-            return Page((), None)
-        items = tuple(WorkerBlock(r.worker_id, r.reason, r.created_at) for r in rows)
-        last = rows[-1]
-        return Page(items, self._tokens.encode(scope, Position(to_micros(last.created_at), last.worker_id)))
 
     # --- messages --------------------------------------------------------------------------------------
 

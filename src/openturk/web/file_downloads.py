@@ -14,15 +14,27 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openturk.service.file_uploads import DOWNLOAD_PATH, Download, FileDownloadError
 from openturk.service.services import Services
+from openturk.settings import public_url
 
 _DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCOPE: ContextVar[Scope | None] = ContextVar("openturk_request_scope", default=None)
 
 
 def base_url() -> str:
-    """This server's address as the current request reached it (for URLs handed to clients)."""
+    """This server's address as the current request reached it (for URLs handed to clients), unless
+    OPENTURK_PUBLIC_URL says otherwise."""
+    configured = public_url()
     scope = _SCOPE.get()
-    return _DEFAULT_BASE_URL if scope is None else str(Request(scope).base_url).rstrip("/")
+    if configured is not None or scope is None:
+        return configured or _DEFAULT_BASE_URL
+    url = Request(scope).base_url
+    server = scope.get("server")
+    # boto 2 sends its Host header without the port it connected to; a URL on the scheme's default port
+    # would not reach this server.  (A proxy forwarding such a Host needs OPENTURK_PUBLIC_URL.)
+    if url.port is None and server and server[1] != _DEFAULT_PORTS.get(url.scheme):
+        url = url.replace(port=server[1])
+    return str(url).rstrip("/")
 
 
 class BaseUrlMiddleware:

@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openturk.errors import OpenTurkError, ParameterError, ServiceFault, UnknownOperationError
-from openturk.protocol.legacy import operations_assignments, operations_hits, operations_money
+from openturk.protocol.legacy import (
+    operations_assignments,
+    operations_hits,
+    operations_money,
+    operations_qualifications,
+    operations_workers,
+)
 from openturk.protocol.legacy.base import Context, Operation
 from openturk.protocol.legacy.errors import error_body, error_status
 from openturk.protocol.legacy.params import Params, decode_pairs
@@ -28,6 +34,8 @@ OPERATIONS: Mapping[str, Operation] = {
     **operations_money.OPERATIONS,
     **operations_hits.OPERATIONS,
     **operations_assignments.OPERATIONS,
+    **operations_qualifications.OPERATIONS,
+    **operations_workers.OPERATIONS,
 }
 
 

@@ -1,4 +1,5 @@
-"""GetAssignment, GetAssignmentsForHIT, ApproveAssignment, ApproveRejectedAssignment, RejectAssignment."""
+"""GetAssignment, GetAssignmentsForHIT, ApproveAssignment, ApproveRejectedAssignment, RejectAssignment,
+GetFileUploadURL."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from openturk.protocol.legacy.base import Context, Operation, Runner
 from openturk.protocol.legacy.params import Params
 from openturk.protocol.legacy.shapes import DETAIL, assignment_element, hit_element, page_header
 from openturk.protocol.legacy.xml import Xml
+from openturk.web.file_downloads import base_url
 
 ASSIGNMENT_STATUSES = ("Submitted", "Approved", "Rejected")
 
@@ -84,10 +86,22 @@ def reject_assignment(params: Params) -> Runner:
     return run
 
 
+def get_file_upload_url(params: Params) -> Runner:
+    assignment_id = params.required("AssignmentId")
+    question_id = params.required("QuestionIdentifier")
+
+    def run(ctx: Context) -> Xml:
+        url = ctx.services.files.upload_url(ctx.requester_id, assignment_id, question_id, base_url())
+        return xml.text("FileUploadURL", url) or ""
+
+    return run
+
+
 OPERATIONS = {
     "GetAssignment": Operation("GetAssignmentResult", get_assignment),
     "GetAssignmentsForHIT": Operation("GetAssignmentsForHITResult", get_assignments_for_hit),
     "ApproveAssignment": Operation("ApproveAssignmentResult", approve_assignment),
     "ApproveRejectedAssignment": Operation("ApproveRejectedAssignmentResult", approve_rejected_assignment),
     "RejectAssignment": Operation("RejectAssignmentResult", reject_assignment),
+    "GetFileUploadURL": Operation("GetFileUploadURLResult", get_file_upload_url),
 }

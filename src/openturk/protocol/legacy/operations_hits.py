@@ -26,6 +26,7 @@ from openturk.protocol.legacy.shapes import (
     page_header,
 )
 from openturk.protocol.legacy.xml import Xml, text
+from openturk.service.numbered_pages import HIT_SORT_PROPERTIES, HitSort
 from openturk.service.records import Hit, HitSpec, HitTypeSpec
 
 # The legacy API's documented default (the 2017 API's is three days).
@@ -54,7 +55,7 @@ def _type_spec(params: Params) -> HitTypeSpec:
     )
 
 
-def _hits_xml(ctx: Context, hits: Sequence[Hit], default: frozenset[str]) -> Xml:
+def hits_xml(ctx: Context, hits: Sequence[Hit], default: frozenset[str]) -> Xml:
     groups = hit_groups(ctx.response_groups, default)
     similar = (
         ctx.services.numbered_pages.similar_hits(ctx.requester_id, [h.hit_group_id for h in hits])
@@ -117,33 +118,36 @@ def get_hit(params: Params) -> Runner:
     return run
 
 
+def _hit_sort(params: Params) -> HitSort | None:
+    prop = params.choice("SortProperty", HIT_SORT_PROPERTIES)
+    descending = params.descending()
+    return None if prop is None else HitSort(prop, descending)
+
+
 def search_hits(params: Params) -> Runner:
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
+    sort = _hit_sort(params)
 
     def run(ctx: Context) -> Xml:
-        page = ctx.services.numbered_pages.hits(ctx.requester_id, page_size, page_number)
+        page = ctx.services.numbered_pages.hits(ctx.requester_id, page_size, page_number, sort)
         header = page_header(len(page.items), page.total, page.page_number)
-        return header + _hits_xml(ctx, page.items, SEARCH_GROUPS)
+        return header + hits_xml(ctx, page.items, SEARCH_GROUPS)
 
     return run
 
 
 def get_reviewable_hits(params: Params) -> Runner:
     hit_type_id = params.text("HITTypeId") or None
-    status = params.text("Status") or None
-    if status not in (None, "Reviewable", "Reviewing"):
-        raise ParameterError(
-            f'The value "{status}" is not valid for the parameter Status. Use Reviewable or Reviewing.',
-            data={"Status": str(status)},
-        )
+    status = params.choice("Status", ("Reviewable", "Reviewing"))
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
+    sort = _hit_sort(params)
 
     def run(ctx: Context) -> Xml:
         page = ctx.services.numbered_pages.reviewable_hits(
-            ctx.requester_id, hit_type_id, status, page_size, page_number
+            ctx.requester_id, hit_type_id, status, page_size, page_number, sort
         )
         header = page_header(len(page.items), page.total, page.page_number)
-        return header + _hits_xml(ctx, page.items, REVIEWABLE_GROUPS)
+        return header + hits_xml(ctx, page.items, REVIEWABLE_GROUPS)
 
     return run
 

@@ -17,6 +17,8 @@ from openturk.errors import MissingParameterError, ParameterError
 from openturk.money import parse_cents
 
 _INT = re.compile(r"^[+-]?[0-9]{1,18}$")
+# Every integer of the legacy WSDL is an xs:int (and the columns behind them hold no more).
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _EXTRA_ZEROS = re.compile(r"^([0-9]+\.[0-9]{2})0+$")
 
 
@@ -40,29 +42,45 @@ class Params:
     def text(self, name: str) -> str | None:
         return self.values.get(name)
 
-    def required(self, name: str) -> str:
+    def required(self, name: str, *, shown: str | None = None) -> str:
+        """A parameter that must be present and not blank; ``shown`` is its full name in the error."""
         value = self.values.get(name)
         if value is None or value == "":
+            shown = shown or name
             raise MissingParameterError(
-                f"Your request is missing required parameters. Required parameters include {name}.",
-                data={"Parameter": name},
+                f"Your request is missing required parameters. Required parameters include {shown}.",
+                data={"Parameter": shown},
             )
         return value
+
+    def required_member(self, prefix: str, name: str) -> str:
+        """A required member of a structure's Params (``structure``), named in full when missing."""
+        return self.required(name, shown=f"{prefix}.{name}")
 
     def integer(self, name: str, *, required: bool = False) -> int | None:
         raw = self.required(name) if required else self.values.get(name)
         if raw is None or raw == "":
             return None
-        if not _INT.fullmatch(raw.strip()):
-            raise ParameterError(
-                f'The value "{raw}" is not valid for the parameter {name}.', data={name: raw}
-            )
-        return int(raw.strip())
+        return _xs_int(raw, name)
 
     def required_integer(self, name: str) -> int:
         value = self.integer(name, required=True)
         assert value is not None
         return value
+
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str | None:
+        """One of an enumeration's values, exactly as written, or None when absent or blank."""
+        raw = self.values.get(name) or None
+        if raw is not None and raw not in allowed:
+            raise ParameterError(
+                f'The value "{raw}" is not valid for the parameter {name}. Use one of {", ".join(allowed)}.',
+                data={name: raw},
+            )
+        return raw
+
+    def descending(self) -> bool:
+        """SortDirection: Ascending (the default) or Descending."""
+        return self.choice("SortDirection", ("Ascending", "Descending")) == "Descending"
 
     def boolean(self, name: str) -> bool | None:
         raw = self.values.get(name)
@@ -93,6 +111,15 @@ class Params:
             )
         return legacy_cents(self.values[amount_key].strip())
 
+    def structure(self, name: str) -> Params | None:
+        """A flattened structure (``Name.1.Member=...`` or ``Name.Member=...``) as the Params of its
+        members, or None when the request has none of them."""
+        for prefix in (f"{name}.1.", f"{name}."):
+            members = {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+            if members:
+                return Params(members)
+        return None
+
     def indexed(self, name: str) -> list[str]:
         """A list sent as ``Name.1``, ``Name.2``... (or a single ``Name``), in index order."""
         found = sorted(_indices(self.values, name))
@@ -110,12 +137,12 @@ class Params:
                 {k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
             )
             requirement: dict[str, Any] = {
-                "QualificationTypeId": _nested_required(sub, prefix, "QualificationTypeId"),
-                "Comparator": _nested_required(sub, prefix, "Comparator"),
+                "QualificationTypeId": sub.required_member(prefix, "QualificationTypeId"),
+                "Comparator": sub.required_member(prefix, "Comparator"),
             }
             integers = sub.indexed("IntegerValue")
             if integers:
-                requirement["IntegerValues"] = [_nested_int(v, f"{prefix}.IntegerValue") for v in integers]
+                requirement["IntegerValues"] = [_xs_int(v, f"{prefix}.IntegerValue") for v in integers]
             locales = list(_locales(sub))
             if locales:
                 requirement["LocaleValues"] = locales
@@ -147,18 +174,8 @@ def _indices(values: Mapping[str, str], name: str, *, nested: bool = False) -> I
             yield int(match.group(1))
 
 
-def _nested_required(sub: Params, prefix: str, name: str) -> str:
-    value = sub.text(name)
-    if value is None or value == "":
-        raise MissingParameterError(
-            f"Your request is missing required parameters. Required parameters include {prefix}.{name}.",
-            data={"Parameter": f"{prefix}.{name}"},
-        )
-    return value
-
-
-def _nested_int(raw: str, name: str) -> int:
-    if not _INT.fullmatch(raw.strip()):
+def _xs_int(raw: str, name: str) -> int:
+    if not _INT.fullmatch(raw.strip()) or not _INT_MIN <= int(raw.strip()) <= _INT_MAX:
         raise ParameterError(f'The value "{raw}" is not valid for the parameter {name}.', data={name: raw})
     return int(raw.strip())
 

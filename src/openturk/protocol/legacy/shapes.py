@@ -1,4 +1,5 @@
-"""The legacy WSDL's HIT, Assignment, QualificationRequirement and BonusPayment elements, in its order.
+"""The legacy WSDL's HIT, Assignment, QualificationRequirement, BonusPayment, QualificationType,
+Qualification, QualificationRequest and WorkerBlock elements, in its order.
 
 HIT: HITId, HITTypeId (Minimal); HITGroupId, CreationTime, Title, Description (HITDetail); Question
 (HITQuestion); Keywords, HITStatus, MaxAssignments, Reward, AutoApprovalDelayInSeconds, Expiration,
@@ -14,7 +15,9 @@ from typing import Any
 from openturk.protocol.legacy import xml
 from openturk.protocol.legacy.xml import Xml, el, text
 from openturk.service.bonuses import Bonus
+from openturk.service.qualification_records import Qualification, QualificationRequest, QualificationType
 from openturk.service.records import Assignment, Hit
+from openturk.service.worker_relations import WorkerBlock
 
 MINIMAL, DETAIL, QUESTION, SUMMARY = "Minimal", "HITDetail", "HITQuestion", "HITAssignmentSummary"
 HIT_GROUPS = frozenset({MINIMAL, DETAIL, QUESTION, SUMMARY})
@@ -108,6 +111,65 @@ def bonus_element(bonus: Bonus) -> Xml:
         text("Reason", bonus.reason),
         xml.date("GrantTime", bonus.granted_at),
     )
+
+
+def qualification_type_element(qt: QualificationType) -> Xml:
+    return el("QualificationType", qualification_type_fields(qt))
+
+
+def qualification_type_fields(qt: QualificationType) -> Xml:
+    """A QualificationType's children (CreateQualificationType, GetQualificationType and
+    UpdateQualificationType answer with them inside their ``QualificationType`` result element)."""
+    return xml.concat(
+        [
+            text("QualificationTypeId", qt.id),
+            xml.date("CreationTime", qt.created_at),
+            text("Name", qt.name),
+            text("Description", qt.description),
+            text("Keywords", qt.keywords),
+            text("QualificationTypeStatus", qt.status),
+            text("Test", qt.test),
+            text("TestDurationInSeconds", qt.test_duration_s),
+            text("AnswerKey", qt.answer_key),
+            text("RetryDelayInSeconds", qt.retry_delay_s),
+            xml.boolean("IsRequestable", qt.is_requestable),
+            xml.boolean("AutoGranted", qt.auto_granted),
+            text("AutoGrantedValue", qt.auto_granted_value),
+        ]
+    )
+
+
+def qualification_fields(q: Qualification) -> Xml:
+    """A Qualification's children; the legacy API names the worker ``SubjectId``."""
+    locale = None
+    if q.country is not None:
+        locale = el("LocaleValue", text("Country", q.country), text("Subdivision", q.subdivision))
+    return xml.concat(
+        [
+            text("QualificationTypeId", q.type_id),
+            text("SubjectId", q.worker_id),
+            xml.date("GrantTime", q.granted_at),
+            text("IntegerValue", q.integer_value),
+            locale,
+            text("Status", q.status),
+        ]
+    )
+
+
+def qualification_request_element(r: QualificationRequest) -> Xml:
+    return el(
+        "QualificationRequest",
+        text("QualificationRequestId", r.id),
+        text("QualificationTypeId", r.type_id),
+        text("SubjectId", r.worker_id),
+        text("Test", r.test),
+        text("Answer", r.answer),
+        xml.date("SubmitTime", r.submitted_at),
+    )
+
+
+def worker_block_element(b: WorkerBlock) -> Xml:
+    return el("WorkerBlock", text("WorkerId", b.worker_id), text("Reason", b.reason))
 
 
 def page_header(num_results: int, total: int, page_number: int) -> Xml:

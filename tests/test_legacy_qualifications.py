@@ -1,0 +1,192 @@
+"""The legacy qualification, worker and notification operations refuse bad requests with legacy errors,
+change nothing when they do, and never let one requester touch another's types, workers' scores or
+settings.  The happy paths are in test_boto2_qualifications.py (boto 2's own client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.hit_support import new_worker
+from tests.legacy_client import LegacyClient
+from tests.support import RunningServer
+from tests.test_legacy_api import legacy
+
+MT = "AWS.MechanicalTurk."
+INVALID, MISSING, RANGE = MT + "InvalidParameterValue", "AWS.MissingParameters", "AWS.ParameterOutOfRange"
+NO_TYPE = "3NOSUCHTYPE"
+
+
+def _type(client: LegacyClient, name: str, **extra: Any) -> str:
+    params = {"Name": name, "Description": "A type", "QualificationTypeStatus": "Active", **extra}
+    type_id = client.ok("CreateQualificationType", params).root.findtext(
+        "QualificationType/QualificationTypeId"
+    )
+    assert type_id
+    return type_id
+
+
+def _refused(client: LegacyClient, operation: str, params: dict[str, Any], code: str) -> str:
+    response = client.call(operation, params)
+    assert response.status == 200, response.text
+    assert not response.valid, response.text
+    assert response.error_code == code, response.text
+    return str(response.error_message)
+
+
+def test_another_requesters_type_is_out_of_reach(server: RunningServer) -> None:
+    owner, other = server.requester("owner"), server.requester("other")
+    mine, theirs = legacy(server, owner), legacy(server, other)
+    type_id = _type(mine, "Owner's trusted workers")
+    worker = new_worker(server, "ann")
+    mine.ok("AssignQualification", {"QualificationTypeId": type_id, "WorkerId": worker, "IntegerValue": 7})
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        ("AssignQualification", {"QualificationTypeId": type_id, "WorkerId": worker, "IntegerValue": 99}),
+        (
+            "UpdateQualificationScore",
+            {"QualificationTypeId": type_id, "SubjectId": worker, "IntegerValue": 99},
+        ),
+        ("RevokeQualification", {"QualificationTypeId": type_id, "SubjectId": worker}),
+        ("GetQualificationScore", {"QualificationTypeId": type_id, "SubjectId": worker}),
+        ("GetQualificationsForQualificationType", {"QualificationTypeId": type_id}),
+        ("GetQualificationRequests", {"QualificationTypeId": type_id}),
+        ("UpdateQualificationType", {"QualificationTypeId": type_id, "Description": "Mine now"}),
+        ("DisposeQualificationType", {"QualificationTypeId": type_id}),
+    ]
+    for operation, params in attempts:
+        refused = theirs.call(operation, params)
+        assert refused.error_code == MT + "PermissionDenied", (operation, refused.text)
+    score = mine.ok("GetQualificationScore", {"QualificationTypeId": type_id, "SubjectId": worker})
+    assert score.root.findtext("Qualification/IntegerValue") == "7"
+    assert score.root.findtext("Qualification/Status") == "Granted"
+    fetched = mine.ok("GetQualificationType", {"QualificationTypeId": type_id}).root
+    assert fetched.findtext("QualificationType/Description") == "A type"
+    assert fetched.findtext("QualificationType/QualificationTypeStatus") == "Active"
+    # An active type is public, as on MTurk: another requester reads it, without its answer key.
+    public = theirs.ok("GetQualificationType", {"QualificationTypeId": type_id}).root
+    assert public.findtext("QualificationType/Name") == "Owner's trusted workers"
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "code"),
+    [
+        ("CreateQualificationType", {"Description": "d", "QualificationTypeStatus": "Active"}, MISSING),
+        (
+            "CreateQualificationType",
+            {"Name": "n", "Description": "d", "QualificationTypeStatus": "Open"},
+            INVALID,
+        ),
+        ("SearchQualificationTypes", {}, MISSING),
+        ("SearchQualificationTypes", {"MustBeRequestable": "maybe"}, INVALID),
+        ("SearchQualificationTypes", {"MustBeRequestable": "false", "PageSize": 0}, RANGE),
+        ("SearchQualificationTypes", {"MustBeRequestable": "false", "SortProperty": "Size"}, INVALID),
+        ("SearchQualificationTypes", {"MustBeRequestable": "false", "SortDirection": "Up"}, INVALID),
+        (
+            "GetQualificationsForQualificationType",
+            {"QualificationTypeId": NO_TYPE, "Status": "Pending"},
+            INVALID,
+        ),
+        (
+            "GetQualificationsForQualificationType",
+            {"QualificationTypeId": NO_TYPE},
+            MT + "QualificationTypeDoesNotExist",
+        ),
+        ("UpdateQualificationScore", {"QualificationTypeId": NO_TYPE, "SubjectId": "A1"}, MISSING),
+        (
+            "UpdateQualificationScore",
+            {"QualificationTypeId": "3X", "SubjectId": "A1", "IntegerValue": "99999999999"},
+            INVALID,
+        ),
+        (
+            "GrantQualification",
+            {"QualificationRequestId": "3NOSUCHREQUEST"},
+            MT + "QualificationRequestDoesNotExist",
+        ),
+        ("RejectQualificationRequest", {}, MISSING),
+        ("BlockWorker", {"WorkerId": "A1NOSUCHWORKER"}, MISSING),
+        ("BlockWorker", {"WorkerId": "A1NOSUCHWORKER", "Reason": "r"}, MT + "WorkerDoesNotExist"),
+        ("GetBlockedWorkers", {"PageNumber": 0}, RANGE),
+        ("NotifyWorkers", {"Subject": "s", "MessageText": "m"}, MISSING),
+        ("SetHITTypeNotification", {"HITTypeId": NO_TYPE, "Active": "true"}, MT + "HITTypeDoesNotExist"),
+        ("SendTestEventNotification", {"TestEventType": "Ping"}, MISSING),
+        ("GetFileUploadURL", {"AssignmentId": "3NOSUCH"}, MISSING),
+        (
+            "GetFileUploadURL",
+            {"AssignmentId": "3NOSUCH", "QuestionIdentifier": "q"},
+            MT + "AssignmentDoesNotExist",
+        ),
+    ],
+)
+def test_bad_requests_get_legacy_errors(
+    server: RunningServer, operation: str, params: dict[str, Any], code: str
+) -> None:
+    _refused(legacy(server, server.requester()), operation, params, code)
+
+
+def test_refusals_change_nothing(server: RunningServer) -> None:
+    client = legacy(server, server.requester())
+    type_id = _type(client, "Careful labellers")
+    worker = new_worker(server, "ann")
+    _refused(
+        client,
+        "AssignQualification",
+        {"QualificationTypeId": type_id, "WorkerId": worker, "IntegerValue": "x"},
+        "AWS.MechanicalTurk.InvalidParameterValue",
+    )
+    _refused(
+        client,
+        "CreateQualificationType",
+        {"Name": "Careful labellers", "Description": "again", "QualificationTypeStatus": "Active"},
+        "AWS.MechanicalTurk.QualificationTypeAlreadyExists",
+    )
+    _refused(
+        client,
+        "UpdateQualificationScore",
+        {"QualificationTypeId": type_id, "SubjectId": worker, "IntegerValue": 5},
+        "AWS.MechanicalTurk.QualificationDoesNotExist",
+    )
+    listed = client.ok("GetQualificationsForQualificationType", {"QualificationTypeId": type_id})
+    assert listed.root.findtext("GetQualificationsForQualificationTypeResult/TotalNumResults") == "0"
+    found = client.ok(
+        "SearchQualificationTypes", {"MustBeRequestable": "false", "MustBeOwnedByCaller": "true"}
+    )
+    assert found.root.findtext("SearchQualificationTypesResult/TotalNumResults") == "1"
+
+    # Validate=True checks a request without acting on it.
+    checked = client.ok(
+        "AssignQualification", {"QualificationTypeId": type_id, "WorkerId": worker, "Validate": "True"}
+    )
+    assert checked.root.find("AssignQualificationResult/Request/IsValid") is not None
+    listed = client.ok("GetQualificationsForQualificationType", {"QualificationTypeId": type_id})
+    assert listed.root.findtext("GetQualificationsForQualificationTypeResult/TotalNumResults") == "0"
+
+
+def test_notification_settings_refuse_retired_transports(server: RunningServer) -> None:
+    client = legacy(server, server.requester())
+    type_id = client.ok(
+        "RegisterHITType",
+        {
+            "Title": "t",
+            "Description": "d",
+            "Reward.1.Amount": "0.10",
+            "Reward.1.CurrencyCode": "USD",
+            "AssignmentDurationInSeconds": 60,
+        },
+    ).root.findtext("RegisterHITTypeResult/HITTypeId")
+    rest = {
+        "HITTypeId": type_id,
+        "Notification.1.Destination": "https://lab.example.org/notify",
+        "Notification.1.Transport": "REST",
+        "Notification.1.Version": "2006-05-05",
+        "Notification.1.EventType.1": "AssignmentSubmitted",
+        "Active": "true",
+    }
+    message = _refused(client, "SetHITTypeNotification", rest, "AWS.MechanicalTurk.InvalidParameterValue")
+    assert "Transport" in message
+    email = {**rest, "Notification.1.Transport": "Email", "Notification.1.Destination": "lab@example.org"}
+    client.ok("SetHITTypeNotification", email)
+    client.ok("SetHITTypeNotification", {"HITTypeId": type_id, "Active": "false"})
+    missing = {k: v for k, v in email.items() if k != "Notification.1.Version"}
+    message = _refused(client, "SetHITTypeNotification", missing, "AWS.MissingParameters")
+    assert "Notification.1.Version" in message
