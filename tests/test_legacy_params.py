@@ -12,6 +12,7 @@ from openturk.errors import MissingParameterError, ParameterError
 from openturk.money import format_amount
 from openturk.protocol.legacy.params import Params, legacy_cents
 from openturk.protocol.legacy.signature import documented_signature, parse_timestamp, version1_signature
+from openturk.protocol.legacy.structures import qualification_requirements
 from tests.legacy_client import boto2_v1_signature, flatten
 from tests.legacy_client import documented_signature as client_documented_signature
 
@@ -59,7 +60,7 @@ def legacy_form(req: dict[str, Any]) -> dict[str, Any]:
 @given(st.lists(requirement, max_size=5))
 def test_flattened_qualification_requirements_read_back(reqs: list[dict[str, Any]]) -> None:
     params = Params(flatten("QualificationRequirement", [legacy_form(r) for r in reqs]))
-    assert list(params.qualification_requirements()) == reqs
+    assert list(qualification_requirements(params)) == reqs
 
 
 def test_single_values_without_an_index_are_read_too() -> None:
@@ -74,7 +75,7 @@ def test_single_values_without_an_index_are_read_too() -> None:
             "Reward.Amount": "0.5",
         }
     )
-    assert params.qualification_requirements() == (
+    assert qualification_requirements(params) == (
         {
             "QualificationTypeId": "00000000000000000071",
             "Comparator": "EqualTo",
@@ -84,7 +85,7 @@ def test_single_values_without_an_index_are_read_too() -> None:
     )
     assert params.price_cents("Reward") == 50
     with pytest.raises(MissingParameterError):
-        Params({"QualificationRequirement.1.Comparator": "Exists"}).qualification_requirements()
+        qualification_requirements(Params({"QualificationRequirement.1.Comparator": "Exists"}))
 
 
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9.]{0,20}", fullmatch=True)

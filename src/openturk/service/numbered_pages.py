@@ -13,45 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.engine import Connection
 
-from openturk.errors import ParameterError, ParameterOutOfRangeError
+from openturk.errors import ParameterError
 from openturk.service import slots, transitions
 from openturk.service.bonuses import Bonus
 from openturk.service.keyset_pages import Listing
-from openturk.service.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from openturk.service.paging import NumberedPage, check_page
 from openturk.service.records import Assignment, Hit
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, bonuses, hit_types, hits
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class NumberedPage(Generic[T]):
-    items: tuple[T, ...]
-    page_number: int
-    total: int
-
-
-def check_page(page_size: int | None, page_number: int | None) -> tuple[int, int]:
-    """(size, number) with the legacy defaults; out of range is AWS.ParameterOutOfRange."""
-    size = DEFAULT_PAGE_SIZE if page_size is None else page_size
-    number = 1 if page_number is None else page_number
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise ParameterOutOfRangeError(
-            f"The value {size} for PageSize is out of range. It must be between 1 and {MAX_PAGE_SIZE}.",
-            data={"PageSize": str(size)},
-        )
-    if number < 1:
-        raise ParameterOutOfRangeError(
-            f"The value {number} for PageNumber is out of range. It must be 1 or more.",
-            data={"PageNumber": str(number)},
-        )
-    return size, number
 
 
 @dataclass(frozen=True, slots=True)

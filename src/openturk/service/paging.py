@@ -16,11 +16,11 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, ColumnElement, bindparam, tuple_
 
-from openturk.errors import ParameterError
+from openturk.errors import ParameterError, ParameterOutOfRangeError
 from openturk.storage.types import from_micros
 
 DEFAULT_PAGE_SIZE = 10
@@ -84,6 +84,30 @@ def after(time_column: Column[Any], id_column: Column[Any], position: Position) 
     seeks straight to it on the (filter, time, id) index instead of scanning from the first row."""
     at = bindparam(None, from_micros(position.micros), type_=time_column.type)
     return tuple_(time_column, id_column) > tuple_(at, bindparam(None, position.id, type_=id_column.type))
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedPage(Generic[T]):
+    items: tuple[T, ...]
+    page_number: int
+    total: int
+
+
+def check_page(page_size: int | None, page_number: int | None) -> tuple[int, int]:
+    """(size, number) with the legacy defaults; out of range is AWS.ParameterOutOfRange."""
+    size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+    number = 1 if page_number is None else page_number
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ParameterOutOfRangeError(
+            f"The value {size} for PageSize is out of range. It must be between 1 and {MAX_PAGE_SIZE}.",
+            data={"PageSize": str(size)},
+        )
+    if number < 1:
+        raise ParameterOutOfRangeError(
+            f"The value {number} for PageNumber is out of range. It must be 1 or more.",
+            data={"PageNumber": str(number)},
+        )
+    return size, number
 
 
 def page_size(max_results: int | None) -> int:

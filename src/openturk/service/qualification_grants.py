@@ -20,8 +20,8 @@ from openturk.errors import (
 )
 from openturk.service import slots
 from openturk.service.keyset_pages import Listing, keyset_page
-from openturk.service.numbered_pages import NumberedPage, numbered_page
-from openturk.service.paging import Page, PageTokens
+from openturk.service.numbered_pages import numbered_page
+from openturk.service.paging import NumberedPage, Page, PageTokens
 from openturk.service.qualification_access import owned_type
 from openturk.service.qualification_records import Qualification, QualificationRequest
 from openturk.service.uow import MarketTransactions

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from openturk import ids
 from openturk.errors import ParameterError, QualificationTypeAlreadyExistsError
 from openturk.service.keyset_pages import Listing, keyset_page
-from openturk.service.numbered_pages import NumberedPage, numbered_page
-from openturk.service.paging import Page, PageTokens
+from openturk.service.numbered_pages import numbered_page
+from openturk.service.paging import NumberedPage, Page, PageTokens
 from openturk.service.qualification_access import load_type, owned_type, visible_type
 from openturk.service.qualification_records import QualificationType, TypeSpec
 from openturk.service.qualification_tests import check_test, parse_answer_key

@@ -23,8 +23,8 @@ from openturk import ids
 from openturk.errors import ParameterError
 from openturk.service import slots
 from openturk.service.keyset_pages import Listing, keyset_page
-from openturk.service.numbered_pages import NumberedPage, numbered_page
-from openturk.service.paging import Page, PageTokens
+from openturk.service.numbered_pages import numbered_page
+from openturk.service.paging import NumberedPage, Page, PageTokens
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, requesters, workers
 from openturk.storage.schema_qualifications import worker_blocks, worker_messages

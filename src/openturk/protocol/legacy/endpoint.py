@@ -17,6 +17,7 @@ from openturk.protocol.legacy import (
     operations_hits,
     operations_money,
     operations_qualifications,
+    operations_reviews,
     operations_workers,
 )
 from openturk.protocol.legacy.base import Context, Operation
@@ -36,6 +37,7 @@ OPERATIONS: Mapping[str, Operation] = {
     **operations_assignments.OPERATIONS,
     **operations_qualifications.OPERATIONS,
     **operations_workers.OPERATIONS,
+    **operations_reviews.OPERATIONS,
 }
 
 

@@ -3,7 +3,6 @@ GetFileUploadURL."""
 
 from __future__ import annotations
 
-from openturk.errors import ParameterError
 from openturk.protocol.legacy import xml
 from openturk.protocol.legacy.base import Context, Operation, Runner
 from openturk.protocol.legacy.params import Params
@@ -28,14 +27,7 @@ def get_assignment(params: Params) -> Runner:
 
 def get_assignments_for_hit(params: Params) -> Runner:
     hit_id = params.required("HITId")
-    statuses = params.indexed("AssignmentStatus")
-    for status in statuses:
-        if status not in ASSIGNMENT_STATUSES:
-            raise ParameterError(
-                f'The value "{status}" is not valid for the parameter AssignmentStatus. '
-                f"Use one of {', '.join(ASSIGNMENT_STATUSES)}.",
-                data={"AssignmentStatus": status},
-            )
+    statuses = params.choices("AssignmentStatus", ASSIGNMENT_STATUSES)
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
 
     def run(ctx: Context) -> Xml:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from openturk.errors import MissingParameterError, ParameterError
-from openturk.protocol.legacy import xml
+from openturk.protocol.legacy import structures, xml
 from openturk.protocol.legacy.base import Context, Operation, Runner
 from openturk.protocol.legacy.params import Params
 from openturk.protocol.legacy.shapes import (
@@ -51,7 +51,7 @@ def _type_spec(params: Params) -> HitTypeSpec:
         assignment_duration_s=params.required_integer("AssignmentDurationInSeconds"),
         auto_approval_delay_s=LEGACY_AUTO_APPROVAL_DELAY_S if delay is None else delay,
         keywords=params.text("Keywords"),
-        qualification_requirements=params.qualification_requirements(),
+        qualification_requirements=structures.qualification_requirements(params),
     )
 
 
@@ -85,12 +85,11 @@ def register_hit_type(params: Params) -> Runner:
 
 
 def create_hit(params: Params) -> Runner:
-    for unsupported in ("HITLayoutId", "AssignmentReviewPolicy.1.PolicyName", "HITReviewPolicy.1.PolicyName"):
-        if unsupported in params:
-            raise ParameterError(
-                f"{unsupported.split('.')[0]} is not supported by OpenTurk's legacy API; send a Question.",
-                data={"Parameter": unsupported},
-            )
+    if "HITLayoutId" in params:
+        raise ParameterError(
+            "HITLayoutId is not supported by OpenTurk's legacy API; send a Question.",
+            data={"Parameter": "HITLayoutId"},
+        )
     type_id = params.text("HITTypeId") or None
     hit_type: HitTypeSpec | str = type_id if type_id is not None else _type_spec(params)
     max_assignments = params.integer("MaxAssignments")
@@ -100,6 +99,8 @@ def create_hit(params: Params) -> Runner:
         max_assignments=1 if max_assignments is None else max_assignments,
         requester_annotation=params.text("RequesterAnnotation"),
         unique_request_token=params.text("UniqueRequestToken") or None,
+        assignment_review_policy=structures.review_policy(params, "AssignmentReviewPolicy"),
+        hit_review_policy=structures.review_policy(params, "HITReviewPolicy"),
     )
 
     def run(ctx: Context) -> Xml:

@@ -10,13 +10,12 @@ and SOAP transports, which MTurk retired in 2014, are refused as invalid Transpo
 
 from __future__ import annotations
 
-from openturk.protocol.legacy import xml
+from openturk.protocol.legacy import structures, xml
 from openturk.protocol.legacy.base import Context, Operation, Runner
 from openturk.protocol.legacy.params import Params
 from openturk.protocol.legacy.shapes import page_header, worker_block_element
 from openturk.protocol.legacy.xml import Xml, el, text
 from openturk.service import notifications_delivery
-from openturk.service.notifications import NotificationSpec
 
 
 def block_worker(params: Params) -> Runner:
@@ -75,23 +74,9 @@ def notify_workers(params: Params) -> Runner:
     return run
 
 
-def _notification(params: Params, *, required: bool) -> NotificationSpec | None:
-    spec = params.structure("Notification")
-    if spec is None:
-        if required:
-            params.required("Notification.1.Destination")
-        return None
-    return NotificationSpec(
-        destination=spec.required_member("Notification.1", "Destination"),
-        transport=spec.required_member("Notification.1", "Transport"),
-        version=spec.required_member("Notification.1", "Version"),
-        event_types=tuple(spec.indexed("EventType")),
-    )
-
-
 def set_hit_type_notification(params: Params) -> Runner:
     hit_type_id = params.required("HITTypeId")
-    spec = _notification(params, required=False)
+    spec = structures.notification(params, required=False)
     active = params.boolean("Active")  # absent: the HIT type's active status stays as it is
 
     def run(ctx: Context) -> Xml:
@@ -102,7 +87,7 @@ def set_hit_type_notification(params: Params) -> Runner:
 
 
 def send_test_event_notification(params: Params) -> Runner:
-    spec = _notification(params, required=True)
+    spec = structures.notification(params, required=True)
     assert spec is not None
     event_type = params.required("TestEventType")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
 from urllib.parse import parse_qsl
 
 from openturk.errors import MissingParameterError, ParameterError
@@ -78,6 +77,18 @@ class Params:
             )
         return raw
 
+    def choices(self, name: str, allowed: tuple[str, ...]) -> list[str]:
+        """A list (``Name.1``, ``Name.2``... or one ``Name``) of an enumeration's values."""
+        values = self.indexed(name)
+        for value in values:
+            if value not in allowed:
+                raise ParameterError(
+                    f'The value "{value}" is not valid for the parameter {name}. '
+                    f"Use one of {', '.join(allowed)}.",
+                    data={name: value},
+                )
+        return values
+
     def descending(self) -> bool:
         """SortDirection: Ascending (the default) or Descending."""
         return self.choice("SortDirection", ("Ascending", "Descending")) == "Descending"
@@ -120,6 +131,20 @@ class Params:
                 return Params(members)
         return None
 
+    def structures(self, name: str) -> list[tuple[str, Params]]:
+        """Numbered structures (``Name.1.Member``, ``Name.2.Member``...) in index order, each as its
+        full prefix (``Name.1``, for errors) and the Params of its members."""
+        found = []
+        for n in sorted(_indices(self.values, name, nested=True)):
+            prefix = f"{name}.{n}"
+            members = {k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
+            found.append((prefix, Params(members)))
+        return found
+
+    def xs_int(self, raw: str, name: str) -> int:
+        """``raw`` (a value of the parameter ``name``) as an xs:int."""
+        return _xs_int(raw, name)
+
     def indexed(self, name: str) -> list[str]:
         """A list sent as ``Name.1``, ``Name.2``... (or a single ``Name``), in index order."""
         found = sorted(_indices(self.values, name))
@@ -127,30 +152,6 @@ class Params:
             return [self.values[f"{name}.{i}"] for i in found]
         single = self.values.get(name)
         return [] if single is None else [single]
-
-    def qualification_requirements(self) -> tuple[dict[str, Any], ...]:
-        """``QualificationRequirement.N.*`` in the 2017 API's structure: both front doors store the same."""
-        requirements = []
-        for n in sorted(_indices(self.values, "QualificationRequirement", nested=True)):
-            prefix = f"QualificationRequirement.{n}"
-            sub = Params(
-                {k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
-            )
-            requirement: dict[str, Any] = {
-                "QualificationTypeId": sub.required_member(prefix, "QualificationTypeId"),
-                "Comparator": sub.required_member(prefix, "Comparator"),
-            }
-            integers = sub.indexed("IntegerValue")
-            if integers:
-                requirement["IntegerValues"] = [_xs_int(v, f"{prefix}.IntegerValue") for v in integers]
-            locales = list(_locales(sub))
-            if locales:
-                requirement["LocaleValues"] = locales
-            preview = sub.boolean("RequiredToPreview")
-            if preview is not None:
-                requirement["RequiredToPreview"] = preview
-            requirements.append(requirement)
-        return tuple(requirements)
 
 
 def legacy_cents(text: str) -> int:
@@ -178,22 +179,3 @@ def _xs_int(raw: str, name: str) -> int:
     if not _INT.fullmatch(raw.strip()) or not _INT_MIN <= int(raw.strip()) <= _INT_MAX:
         raise ParameterError(f'The value "{raw}" is not valid for the parameter {name}.', data={name: raw})
     return int(raw.strip())
-
-
-def _locales(sub: Params) -> Iterator[dict[str, str]]:
-    numbered = sorted(_indices(sub.values, "LocaleValue", nested=True))
-    prefixes = [f"LocaleValue.{i}." for i in numbered] or (
-        ["LocaleValue."] if "LocaleValue.Country" in sub else []
-    )
-    for prefix in prefixes:
-        country = sub.text(prefix + "Country")
-        if not country:
-            raise MissingParameterError(
-                "Your request is missing required parameters. Required parameters include "
-                f"QualificationRequirement.N.{prefix}Country.",
-            )
-        locale = {"Country": country}
-        subdivision = sub.text(prefix + "Subdivision")
-        if subdivision:
-            locale["Subdivision"] = subdivision
-        yield locale
