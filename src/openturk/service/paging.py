@@ -6,6 +6,9 @@ came from (operation, requester, filters) and signed with a key kept in the data
 forged or replayed against another query.  As some real clients stop only at an empty page while boto3
 stops when NextToken is absent, every non-empty page carries a NextToken and the empty page after the
 last row carries none.
+
+The legacy API's numbered pages (PageSize, PageNumber, a total) share the page sizes and live here too
+(``NumberedPage``, ``check_page``); ``numbered_pages`` runs them.
 """
 
 from __future__ import annotations

@@ -70,24 +70,11 @@ class Params:
     def choice(self, name: str, allowed: tuple[str, ...]) -> str | None:
         """One of an enumeration's values, exactly as written, or None when absent or blank."""
         raw = self.values.get(name) or None
-        if raw is not None and raw not in allowed:
-            raise ParameterError(
-                f'The value "{raw}" is not valid for the parameter {name}. Use one of {", ".join(allowed)}.',
-                data={name: raw},
-            )
-        return raw
+        return None if raw is None else _one_of(name, raw, allowed)
 
     def choices(self, name: str, allowed: tuple[str, ...]) -> list[str]:
         """A list (``Name.1``, ``Name.2``... or one ``Name``) of an enumeration's values."""
-        values = self.indexed(name)
-        for value in values:
-            if value not in allowed:
-                raise ParameterError(
-                    f'The value "{value}" is not valid for the parameter {name}. '
-                    f"Use one of {', '.join(allowed)}.",
-                    data={name: value},
-                )
-        return values
+        return [_one_of(name, value, allowed) for value in self.indexed(name)]
 
     def descending(self) -> bool:
         """SortDirection: Ascending (the default) or Descending."""
@@ -173,6 +160,15 @@ def _indices(values: Mapping[str, str], name: str, *, nested: bool = False) -> I
         if match and int(match.group(1)) not in seen:
             seen.add(int(match.group(1)))
             yield int(match.group(1))
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(
+            f'The value "{value}" is not valid for the parameter {name}. Use one of {", ".join(allowed)}.',
+            data={name: value},
+        )
+    return value
 
 
 def _xs_int(raw: str, name: str) -> int:
