@@ -12,6 +12,7 @@ from tests.hit_support import new_worker
 from tests.legacy_client import LegacyClient
 from tests.support import RunningServer
 from tests.test_legacy_api import legacy
+from tests.test_legacy_flow import hit_params
 
 MT = "AWS.MechanicalTurk."
 INVALID, MISSING, RANGE = MT + "InvalidParameterValue", "AWS.MissingParameters", "AWS.ParameterOutOfRange"
@@ -63,9 +64,26 @@ def test_another_requesters_type_is_out_of_reach(server: RunningServer) -> None:
     fetched = mine.ok("GetQualificationType", {"QualificationTypeId": type_id}).root
     assert fetched.findtext("QualificationType/Description") == "A type"
     assert fetched.findtext("QualificationType/QualificationTypeStatus") == "Active"
-    # An active type is public, as on MTurk: another requester reads it, without its answer key.
+    # An active type is public, as on MTurk: another requester reads it, and sees only their own HITs
+    # that require it.
     public = theirs.ok("GetQualificationType", {"QualificationTypeId": type_id}).root
     assert public.findtext("QualificationType/Name") == "Owner's trusted workers"
+    requirement = {
+        "QualificationRequirement.1.QualificationTypeId": type_id,
+        "QualificationRequirement.1.Comparator": "Exists",
+    }
+    mine.ok("CreateHIT", hit_params(**requirement))
+    listed = theirs.ok("GetHITsForQualificationType", {"QualificationTypeId": type_id})
+    assert listed.root.findtext("GetHITsForQualificationTypeResult/TotalNumResults") == "0"
+    # An inactive one is the owner's alone.
+    mine.ok(
+        "UpdateQualificationType", {"QualificationTypeId": type_id, "QualificationTypeStatus": "Inactive"}
+    )
+    for operation in ("GetQualificationType", "GetHITsForQualificationType"):
+        hidden = theirs.call(operation, {"QualificationTypeId": type_id})
+        assert hidden.error_code == MT + "QualificationTypeDoesNotExist", (operation, hidden.text)
+    owned = mine.ok("GetHITsForQualificationType", {"QualificationTypeId": type_id})
+    assert owned.root.findtext("GetHITsForQualificationTypeResult/TotalNumResults") == "1"
 
 
 @pytest.mark.parametrize(
