@@ -60,7 +60,7 @@ class Params:
         raw = self.required(name) if required else self.values.get(name)
         if raw is None or raw == "":
             return None
-        return _xs_int(raw, name)
+        return xs_int(raw, name)
 
     def required_integer(self, name: str) -> int:
         value = self.integer(name, required=True)
@@ -128,10 +128,6 @@ class Params:
             found.append((prefix, Params(members)))
         return found
 
-    def xs_int(self, raw: str, name: str) -> int:
-        """``raw`` (a value of the parameter ``name``) as an xs:int."""
-        return _xs_int(raw, name)
-
     def indexed(self, name: str) -> list[str]:
         """A list sent as ``Name.1``, ``Name.2``... (or a single ``Name``), in index order."""
         found = sorted(_indices(self.values, name))
@@ -171,7 +167,8 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _xs_int(raw: str, name: str) -> int:
+def xs_int(raw: str, name: str) -> int:
+    """``raw``, a value of the parameter ``name``, as an xs:int."""
     if not _INT.fullmatch(raw.strip()) or not _INT_MIN <= int(raw.strip()) <= _INT_MAX:
         raise ParameterError(f'The value "{raw}" is not valid for the parameter {name}.', data={name: raw})
     return int(raw.strip())

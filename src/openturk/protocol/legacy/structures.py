@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openturk.protocol.legacy.params import Params
+from openturk.protocol.legacy.params import Params, xs_int
 from openturk.service.notifications import NotificationSpec
 
 
@@ -25,7 +25,7 @@ def qualification_requirements(params: Params) -> tuple[dict[str, Any], ...]:
         }
         integers = sub.indexed("IntegerValue")
         if integers:
-            requirement["IntegerValues"] = [sub.xs_int(v, f"{prefix}.IntegerValue") for v in integers]
+            requirement["IntegerValues"] = [xs_int(v, f"{prefix}.IntegerValue") for v in integers]
         locales = [_locale(locale, f"{prefix}.{name}") for name, locale in _locale_values(sub)]
         if locales:
             requirement["LocaleValues"] = locales
