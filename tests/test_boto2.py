@@ -177,3 +177,22 @@ def test_boto2_sorts_hits_as_it_asks(server: RunningServer, boto2: Boto2Connecti
     with pytest.raises(MTurkRequestError) as refused:
         conn.search_hits(sort_by="Colour")
     assert error_code(refused.value) == "AWS.MechanicalTurk.InvalidParameterValue"
+
+
+def test_boto2_sorts_assignments_as_it_asks(server: RunningServer, boto2: Boto2Connections) -> None:
+    conn = boto2(server.requester(balance_cents=10_000))
+    [hit] = conn.create_hit(
+        question=ExternalQuestion("https://tasks.example.org/fruit", 600),
+        title="Fruit",
+        description="Name the fruit",
+        keywords="fruit",
+        reward=0.1,
+        max_assignments=3,
+    )
+    done = [accept_and_submit(server, hit.HITId, new_worker(server, n), fruit=n) for n in ("a", "b", "c")]
+    conn.approve_assignment(done[1])
+    assert [a.AssignmentId for a in conn.get_assignments(hit.HITId)] == done  # SubmitTime, Ascending
+    newest_first = conn.get_assignments(hit.HITId, sort_by="AcceptTime", sort_direction="Descending")
+    assert [a.AssignmentId for a in newest_first] == done[::-1]
+    by_status = conn.get_assignments(hit.HITId, sort_by="AssignmentStatus")
+    assert [a.AssignmentStatus for a in by_status] == ["Approved", "Submitted", "Submitted"]

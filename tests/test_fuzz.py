@@ -229,6 +229,12 @@ def legacy_params(ids: tuple[str, ...]) -> st.SearchStrategy[dict[str, str]]:
         ),
         "QualificationTypeStatus": st.sampled_from(["Active", "Inactive"]) | text,
         "PolicyLevel.1": st.sampled_from(["Assignment", "HIT"]) | text,
+        "Statistic": st.sampled_from(
+            ["TotalRewardPayout", "NumberHITsAssignable", "NumberKnownAnswersCorrect"]
+        )
+        | text,
+        "TimePeriod": st.sampled_from(["OneDay", "SevenDays", "LifeToDate"]) | text,
+        "Count": number,
         "AssignmentReviewPolicy.1.PolicyName": st.just("ScoreMyKnownAnswers/2011-09-01") | text,
         "HITReviewPolicy.1.PolicyName": st.just("SimplePlurality/2011-09-01") | text,
         **dict.fromkeys(

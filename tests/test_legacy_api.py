@@ -243,7 +243,7 @@ def test_refusals_are_legacy_errors_and_change_nothing(server: RunningServer) ->
     )
     refused("GetBonusPayments", {}, "AWS.MechanicalTurk.InvalidParameterValue")
     refused("GetHIT", {"HITId": "NOSUCH"}, "AWS.MechanicalTurk.HITDoesNotExist")
-    for operation in ("GetRequesterStatistic", "GetRequesterWorkerStatistic", "Help"):
+    for operation in ("Help", "ListHITs", "GetRequesterStatistics"):
         unknown = client.call(operation, {"Subject": "x"})
         assert unknown.status == 200
         assert unknown.root.tag == f"{operation}Response"

@@ -208,3 +208,41 @@ def test_notification_settings_refuse_retired_transports(server: RunningServer) 
     missing = {k: v for k, v in email.items() if k != "Notification.1.Version"}
     message = _refused(client, "SetHITTypeNotification", missing, "AWS.MissingParameters")
     assert "Notification.1.Version" in message
+
+
+def test_documented_defaults_and_layouts(server: RunningServer) -> None:
+    client = legacy(server, server.requester())
+    for name in ("Apple pickers", "Cherry pickers", "Banana pickers"):
+        _type(client, name, Keywords="fruit")
+    search = {"MustBeRequestable": "false", "MustBeOwnedByCaller": "true"}
+    names = client.ok("SearchQualificationTypes", search).root.iter("Name")
+    assert [n.text for n in names] == ["Cherry pickers", "Banana pickers", "Apple pickers"]  # Descending
+    ascending = client.ok("SearchQualificationTypes", {**search, "SortDirection": "Ascending"}).root.iter(
+        "Name"
+    )
+    assert [n.text for n in ascending] == ["Apple pickers", "Banana pickers", "Cherry pickers"]
+
+    # UpdateQualificationType takes no Name or Keywords: what is sent for them is left alone.
+    type_id = _type(client, "Durian pickers", Keywords="fruit, smelly")
+    updated = client.ok(
+        "UpdateQualificationType",
+        {"QualificationTypeId": type_id, "Keywords": "other", "Name": "Renamed", "Description": "New"},
+    ).result("QualificationType")
+    assert (updated.findtext("Name"), updated.findtext("Keywords"), updated.findtext("Description")) == (
+        "Durian pickers",
+        "fruit, smelly",
+        "New",
+    )
+
+    worker = new_worker(server, "ann")
+    client.ok("BlockWorker", {"WorkerId": worker, "Reason": "Spam"})
+    blocked = client.ok("GetBlockedWorkers").result("GetBlockedWorkersResult")
+    assert [c.tag for c in blocked] == [
+        "Request",
+        "PageNumber",
+        "NumResults",
+        "TotalNumResults",
+        "WorkerBlock",
+    ]
+    client.ok("BlockWorker", {"WorkerId": worker, "Reason": "Spam again"})  # already blocked: fine
+    client.ok("UnblockWorker", {"WorkerId": worker})

@@ -31,9 +31,10 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class HitSort:
-    """A legacy SortProperty of SearchHITs and GetReviewableHITs (``HIT_SORT_PROPERTIES``) and its
-    SortDirection; ties keep the creation order."""
+class Sort:
+    """A legacy SortProperty and SortDirection: of SearchHITs and GetReviewableHITs
+    (``HIT_SORT_PROPERTIES``) or of GetAssignmentsForHIT (``ASSIGNMENT_SORT_PROPERTIES``).  Ties keep
+    the listing's own order."""
 
     prop: str
     descending: bool = False
@@ -47,6 +48,19 @@ _HIT_SORT_COLUMNS: dict[str, Any] = {
     "Enumeration": hits.c.created_at,  # the order the HITs were made in
 }
 HIT_SORT_PROPERTIES = tuple(_HIT_SORT_COLUMNS)
+_ASSIGNMENT_SORT_COLUMNS: dict[str, Any] = {
+    "AcceptTime": assignments.c.accepted_at,
+    "SubmitTime": assignments.c.submitted_at,
+    "AssignmentStatus": assignments.c.status,
+}
+ASSIGNMENT_SORT_PROPERTIES = tuple(_ASSIGNMENT_SORT_COLUMNS)
+
+
+def _order(sort: Sort | None, columns: dict[str, Any]) -> list[Any]:
+    if sort is None:
+        return []
+    column = columns[sort.prop]
+    return [column.desc() if sort.descending else column.asc()]
 
 
 class NumberedPages:
@@ -85,7 +99,7 @@ class NumberedPages:
         requester_id: str,
         page_size: int | None,
         page_number: int | None,
-        sort: HitSort | None = None,
+        sort: Sort | None = None,
     ) -> NumberedPage[Hit]:
         """Every HIT of the requester but the disposed ones, as ListHITs orders them unless ``sort``
         asks for another order."""
@@ -99,7 +113,7 @@ class NumberedPages:
         status: str | None,
         page_size: int | None,
         page_number: int | None,
-        sort: HitSort | None = None,
+        sort: Sort | None = None,
     ) -> NumberedPage[Hit]:
         """As ListReviewableHITs: Reviewable unless Reviewing is asked for, optionally of one HIT type."""
         where = and_(hits.c.requester_id == requester_id, hits.c.status == (status or "Reviewable"))
@@ -112,18 +126,14 @@ class NumberedPages:
         where: ColumnElement[bool],
         page_size: int | None,
         page_number: int | None,
-        sort: HitSort | None,
+        sort: Sort | None,
     ) -> NumberedPage[Hit]:
         size, number = check_page(page_size, page_number)
-        order: list[Any] = []
-        if sort is not None:
-            column = _HIT_SORT_COLUMNS[sort.prop]
-            order.append(column.desc() if sort.descending else column.asc())
         query = (
             select(hits, hit_types)
             .join(hit_types, hit_types.c.id == hits.c.hit_type_id)
             .where(where)
-            .order_by(*order, hits.c.created_at, hits.c.id)
+            .order_by(*_order(sort, _HIT_SORT_COLUMNS), hits.c.created_at, hits.c.id)
         )
         with self._tx.read() as (conn, now):
             rows, total = _numbered(conn, query, _count(hits, where), size, number)
@@ -137,13 +147,16 @@ class NumberedPages:
         statuses: Sequence[str] | None,
         page_size: int | None,
         page_number: int | None,
+        sort: Sort | None = None,
     ) -> NumberedPage[Assignment]:
-        """Submitted work only (as ListAssignmentsForHIT), in submission order."""
+        """Submitted work only (as ListAssignmentsForHIT), in submission order unless ``sort`` asks
+        for another."""
         size, number = check_page(page_size, page_number)
         visible = transitions.VISIBLE_TO_REQUESTER
         wanted = tuple(sorted(set(statuses or visible) & set(visible)))
         where = and_(assignments.c.hit_id == hit_id, assignments.c.status.in_(wanted))
-        query = select(assignments).where(where).order_by(assignments.c.submitted_at, assignments.c.id)
+        order = [*_order(sort, _ASSIGNMENT_SORT_COLUMNS), assignments.c.submitted_at, assignments.c.id]
+        query = select(assignments).where(where).order_by(*order)
         with self._tx.read() as (conn, _now):
             slots.load_hit(conn, hit_id, requester_id)  # another requester's HIT does not exist
             rows, total = _numbered(conn, query, _count(assignments, where), size, number)

@@ -96,13 +96,21 @@ class NumberedPage(Generic[T]):
     total: int
 
 
-def check_page(page_size: int | None, page_number: int | None) -> tuple[int, int]:
-    """(size, number) with the legacy defaults; out of range is AWS.ParameterOutOfRange."""
-    size = DEFAULT_PAGE_SIZE if page_size is None else page_size
+def check_page(
+    page_size: int | None,
+    page_number: int | None,
+    *,
+    default: int = DEFAULT_PAGE_SIZE,
+    sizes: tuple[int, int] = (1, MAX_PAGE_SIZE),
+) -> tuple[int, int]:
+    """(size, number) with the legacy defaults (an operation may have its own ``default`` and range of
+    ``sizes``); out of range is AWS.ParameterOutOfRange."""
+    size = default if page_size is None else page_size
     number = 1 if page_number is None else page_number
-    if not 1 <= size <= MAX_PAGE_SIZE:
+    smallest, largest = sizes
+    if not smallest <= size <= largest:
         raise ParameterOutOfRangeError(
-            f"The value {size} for PageSize is out of range. It must be between 1 and {MAX_PAGE_SIZE}.",
+            f"The value {size} for PageSize is out of range. It must be between {smallest} and {largest}.",
             data={"PageSize": str(size)},
         )
     if number < 1:

@@ -19,6 +19,7 @@ from openturk.service.paging import PageTokens
 from openturk.service.qualification_grants import QualificationGrantService
 from openturk.service.qualifications import QualificationService
 from openturk.service.review_policies import ReviewPolicyService
+from openturk.service.statistics import StatisticsService
 from openturk.service.uow import MarketTransactions
 from openturk.service.worker_market import WorkerMarket
 from openturk.service.worker_qualifications import WorkerQualificationService
@@ -54,6 +55,8 @@ class Services:
     notifications: NotificationService
     review_policies: ReviewPolicyService
     files: FileService
+    # The legacy API's GetRequesterStatistic and GetRequesterWorkerStatistic.
+    statistics: StatisticsService
 
     def close(self) -> None:
         self.db.dispose()
@@ -88,6 +91,7 @@ def open_services(settings: Settings) -> Services:
         notifications=NotificationService(tx),
         review_policies=ReviewPolicyService(tx, tokens),
         files=FileService.for_database(tx),
+        statistics=StatisticsService(tx),
     )
     # A deadlock, a PostgreSQL restart or a busy SQLite file rolls back a whole call: run it again.
     for field in fields(services):

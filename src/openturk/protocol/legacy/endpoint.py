@@ -18,6 +18,7 @@ from openturk.protocol.legacy import (
     operations_money,
     operations_qualifications,
     operations_reviews,
+    operations_statistics,
     operations_workers,
 )
 from openturk.protocol.legacy.base import Context, Operation
@@ -38,6 +39,7 @@ OPERATIONS: Mapping[str, Operation] = {
     **operations_qualifications.OPERATIONS,
     **operations_workers.OPERATIONS,
     **operations_reviews.OPERATIONS,
+    **operations_statistics.OPERATIONS,
 }
 
 

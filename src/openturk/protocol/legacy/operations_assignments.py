@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from openturk.protocol.legacy import xml
 from openturk.protocol.legacy.base import Context, Operation, Runner
+from openturk.protocol.legacy.operations_hits import sort
 from openturk.protocol.legacy.params import Params
 from openturk.protocol.legacy.shapes import DETAIL, assignment_element, hit_element, page_header
 from openturk.protocol.legacy.xml import Xml
+from openturk.service.numbered_pages import ASSIGNMENT_SORT_PROPERTIES
 from openturk.web.file_downloads import base_url
 
 ASSIGNMENT_STATUSES = ("Submitted", "Approved", "Rejected")
@@ -29,10 +31,11 @@ def get_assignments_for_hit(params: Params) -> Runner:
     hit_id = params.required("HITId")
     statuses = params.choices("AssignmentStatus", ASSIGNMENT_STATUSES)
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
+    order = sort(params, ASSIGNMENT_SORT_PROPERTIES)
 
     def run(ctx: Context) -> Xml:
         page = ctx.services.numbered_pages.assignments_for_hit(
-            ctx.requester_id, hit_id, statuses or None, page_size, page_number
+            ctx.requester_id, hit_id, statuses or None, page_size, page_number, order
         )
         header = page_header(len(page.items), page.total, page.page_number)
         return header + xml.concat(assignment_element(a) for a in page.items)

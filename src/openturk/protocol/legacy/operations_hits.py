@@ -26,7 +26,7 @@ from openturk.protocol.legacy.shapes import (
     page_header,
 )
 from openturk.protocol.legacy.xml import Xml, text
-from openturk.service.numbered_pages import HIT_SORT_PROPERTIES, HitSort
+from openturk.service.numbered_pages import HIT_SORT_PROPERTIES, Sort
 from openturk.service.records import Hit, HitSpec, HitTypeSpec
 
 # The legacy API's documented default (the 2017 API's is three days).
@@ -119,18 +119,19 @@ def get_hit(params: Params) -> Runner:
     return run
 
 
-def _hit_sort(params: Params) -> HitSort | None:
-    prop = params.choice("SortProperty", HIT_SORT_PROPERTIES)
+def sort(params: Params, properties: tuple[str, ...]) -> Sort | None:
+    """SortProperty (one of ``properties``) and SortDirection; None when no SortProperty is given."""
+    prop = params.choice("SortProperty", properties)
     descending = params.descending()
-    return None if prop is None else HitSort(prop, descending)
+    return None if prop is None else Sort(prop, descending)
 
 
 def search_hits(params: Params) -> Runner:
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
-    sort = _hit_sort(params)
+    order = sort(params, HIT_SORT_PROPERTIES)
 
     def run(ctx: Context) -> Xml:
-        page = ctx.services.numbered_pages.hits(ctx.requester_id, page_size, page_number, sort)
+        page = ctx.services.numbered_pages.hits(ctx.requester_id, page_size, page_number, order)
         header = page_header(len(page.items), page.total, page.page_number)
         return header + hits_xml(ctx, page.items, SEARCH_GROUPS)
 
@@ -141,11 +142,11 @@ def get_reviewable_hits(params: Params) -> Runner:
     hit_type_id = params.text("HITTypeId") or None
     status = params.choice("Status", ("Reviewable", "Reviewing"))
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
-    sort = _hit_sort(params)
+    order = sort(params, HIT_SORT_PROPERTIES)
 
     def run(ctx: Context) -> Xml:
         page = ctx.services.numbered_pages.reviewable_hits(
-            ctx.requester_id, hit_type_id, status, page_size, page_number, sort
+            ctx.requester_id, hit_type_id, status, page_size, page_number, order
         )
         header = page_header(len(page.items), page.total, page.page_number)
         return header + hits_xml(ctx, page.items, REVIEWABLE_GROUPS)

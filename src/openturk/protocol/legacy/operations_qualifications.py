@@ -30,11 +30,12 @@ TYPE_STATUSES = ("Active", "Inactive")
 QUALIFICATION_STATUSES = ("Granted", "Revoked")
 
 
-def _spec(params: Params, *, name: str | None) -> TypeSpec:
+def _spec(params: Params, *, creating: bool) -> TypeSpec:
+    # A type's Name and Keywords are set when it is created; UpdateQualificationType takes neither.
     return TypeSpec(
-        name=name,
+        name=params.required("Name") if creating else None,
         description=params.text("Description"),
-        keywords=params.text("Keywords"),
+        keywords=params.text("Keywords") if creating else None,
         status=params.choice("QualificationTypeStatus", TYPE_STATUSES),
         retry_delay_s=params.integer("RetryDelayInSeconds"),
         test=params.text("Test") or None,
@@ -46,10 +47,9 @@ def _spec(params: Params, *, name: str | None) -> TypeSpec:
 
 
 def create_qualification_type(params: Params) -> Runner:
-    name = params.required("Name")
     params.required("Description")
     params.required("QualificationTypeStatus")
-    spec = _spec(params, name=name)
+    spec = _spec(params, creating=True)
 
     def run(ctx: Context) -> Xml:
         return qualification_type_fields(ctx.services.qualifications.create_type(ctx.requester_id, spec))
@@ -68,7 +68,7 @@ def get_qualification_type(params: Params) -> Runner:
 
 def update_qualification_type(params: Params) -> Runner:
     type_id = params.required("QualificationTypeId")
-    spec = _spec(params, name=None)  # a type's name never changes
+    spec = _spec(params, creating=False)
 
     def run(ctx: Context) -> Xml:
         updated = ctx.services.qualifications.update_type(ctx.requester_id, type_id, spec)
@@ -94,7 +94,7 @@ def search_qualification_types(params: Params) -> Runner:
         params.required("MustBeRequestable")
     owned = bool(params.boolean("MustBeOwnedByCaller"))
     params.choice("SortProperty", ("Name",))
-    descending = params.descending()
+    descending = params.descending(default=True)  # the operation's documented default
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
 
     def run(ctx: Context) -> Xml:

@@ -1,10 +1,13 @@
 """GetReviewResultsForHIT: ListReviewPolicyResultsForHIT's service call, each policy level's records
-paged by number (PageSize, PageNumber).  The policies themselves arrive with CreateHIT (flattened as
-``structures.review_policy`` reads them) and are echoed here as stored.
+paged by number (PageSize 100-65535, 400 by default, and PageNumber, as the operation documented),
+optionally only those about one AssignmentId; RetrieveActions and RetrieveResults take T or F too.
+The policies themselves arrive with CreateHIT (flattened as ``structures.review_policy`` reads them)
+and are echoed here as stored.
 
 The legacy structures differ from the 2017 ones in names only: ``Parameter`` / ``MapEntry`` / ``Value``
 for Parameters / MapEntries / Values, ``ReviewResult`` / ``ReviewAction`` for ReviewResults /
-ReviewActions, and an action's ``ObjectId`` / ``ObjectType`` for TargetId / TargetType.
+ReviewActions, and an action's ``ObjectId`` / ``ObjectType`` for TargetId / TargetType (names from the
+2014-08-15 schema; its documentation's sample differs in places).
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ def report_element(page: LevelPage) -> Xml:
 def get_review_results_for_hit(params: Params) -> Runner:
     hit_id = params.required("HITId")
     levels = params.choices("PolicyLevel", POLICY_LEVELS)
-    actions, results = params.boolean("RetrieveActions"), params.boolean("RetrieveResults")
+    assignment_id = params.text("AssignmentId") or None
+    actions = params.boolean("RetrieveActions", letters=True)
+    results = params.boolean("RetrieveResults", letters=True)
     page_size, page_number = params.integer("PageSize"), params.integer("PageNumber")
 
     def run(ctx: Context) -> Xml:
@@ -92,6 +97,7 @@ def get_review_results_for_hit(params: Params) -> Runner:
             results is not False,
             page_size,
             page_number,
+            assignment_id,
         )
         return xml.concat(
             [

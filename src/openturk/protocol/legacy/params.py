@@ -76,15 +76,19 @@ class Params:
         """A list (``Name.1``, ``Name.2``... or one ``Name``) of an enumeration's values."""
         return [_one_of(name, value, allowed) for value in self.indexed(name)]
 
-    def descending(self) -> bool:
-        """SortDirection: Ascending (the default) or Descending."""
-        return self.choice("SortDirection", ("Ascending", "Descending")) == "Descending"
+    def descending(self, *, default: bool = False) -> bool:
+        """SortDirection: Ascending or Descending (``default`` when absent)."""
+        direction = self.choice("SortDirection", ("Ascending", "Descending"))
+        return default if direction is None else direction == "Descending"
 
-    def boolean(self, name: str) -> bool | None:
+    def boolean(self, name: str, *, letters: bool = False) -> bool | None:
+        """true or false (any case); with ``letters`` also T or F, as GetReviewResultsForHIT's flags."""
         raw = self.values.get(name)
         if raw is None or raw == "":
             return None
         lowered = raw.strip().lower()
+        if letters and lowered in ("t", "f"):
+            return lowered == "t"
         if lowered not in ("true", "false"):
             raise ParameterError(
                 f'The value "{raw}" is not valid for the parameter {name}. Use true or false.',

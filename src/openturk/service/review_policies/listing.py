@@ -112,9 +112,12 @@ class ReviewPolicyService:
         retrieve_results: bool,
         page_size: int | None,
         page_number: int | None,
+        assignment_id: str | None = None,
     ) -> NumberedReviewReport:
-        """The legacy GetReviewResultsForHIT: page ``page_number`` of each level's records."""
-        size, number = check_page(page_size, page_number)
+        """The legacy GetReviewResultsForHIT: page ``page_number`` of each level's records (PageSize
+        100 to 65535, 400 by default, as that operation documented), optionally only the records about
+        one assignment."""
+        size, number = check_page(page_size, page_number, default=400, sizes=(100, 65_535))
         wanted_levels, kinds = _levels_and_kinds(levels, retrieve_actions, retrieve_results)
         r = review_records.c
         pages = []
@@ -123,6 +126,8 @@ class ReviewPolicyService:
             assignment_policy, hit_policy = _policies(conn, hit_id)
             for level in wanted_levels:
                 where = and_(r.hit_id == hit_id, r.level == level, r.kind.in_(kinds))
+                if assignment_id is not None:
+                    where = and_(where, r.subject_id == assignment_id)
                 total = conn.execute(
                     select(func.count()).select_from(review_records).where(where)
                 ).scalar_one()
