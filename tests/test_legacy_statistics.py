@@ -4,10 +4,12 @@ what was paid, what is held and what is left always add up to what was deposited
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from openturk.service.statistics.periods import Window, windows
 from tests.hit_support import cli
 from tests.legacy_client import LegacyClient, flatten
 from tests.support import RunningServer, start_server
@@ -126,3 +128,18 @@ def test_bad_statistics_requests(server: RunningServer, params: dict[str, object
         {"WorkerId": "A1NOSUCHWORKER", "Statistic": "NumberAssignmentsApproved", "TimePeriod": "LifeToDate"},
     )
     assert worker.error_code == "AWS.MechanicalTurk.WorkerDoesNotExist", worker.text
+
+
+def test_days_tile_time_without_overlap() -> None:
+    now = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+    days = windows("OneDay", 3, now)
+    assert [date for date, _ in days] == [datetime(2026, 11, d, tzinfo=UTC) for d in (21, 22, 23)]
+    assert [(w.start, w.end) for _, w in days] == [
+        (datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)),
+        (datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)),
+        (datetime(2026, 11, 23, tzinfo=UTC), None),  # today, up to whatever is written
+    ]
+    assert windows("SevenDays", None, now) == [
+        (now, Window(datetime(2026, 11, 16, 15, 30, tzinfo=UTC), None))
+    ]
+    assert windows("LifeToDate", 5, now) == [(now, Window(None, None))]  # Count is OneDay's only

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.engine import Connection
 
 from openturk.errors import ParameterOutOfRangeError
@@ -34,7 +34,7 @@ class DataPoint:
 @dataclass(frozen=True, slots=True)
 class Window:
     start: datetime | None  # None: since the beginning
-    end: datetime
+    end: datetime | None  # None: up to now (and anything a clock a little ahead wrote since)
 
 
 def fraction(part: int, whole: int) -> Decimal:
@@ -52,10 +52,12 @@ def dollars(cents: int) -> Decimal:
 
 
 def within(column: Any, window: Window) -> ColumnElement[bool]:
-    condition: ColumnElement[bool] = column < window.end
+    bounds: list[ColumnElement[bool]] = []
     if window.start is not None:
-        condition = and_(column >= window.start, condition)
-    return condition
+        bounds.append(column >= window.start)
+    if window.end is not None:
+        bounds.append(column < window.end)
+    return and_(true(), *bounds)
 
 
 def scalar(conn: Connection, query: Any) -> int:
@@ -65,9 +67,9 @@ def scalar(conn: Connection, query: Any) -> int:
 def windows(period: str, count: int | None, now: datetime) -> list[tuple[datetime, Window]]:
     """The data points' dates and windows for a TimePeriod (and Count, OneDay only)."""
     if period == "LifeToDate":
-        return [(now, Window(None, now))]
+        return [(now, Window(None, None))]
     if period in _DAYS:
-        return [(now, Window(now - timedelta(days=_DAYS[period]), now))]
+        return [(now, Window(now - timedelta(days=_DAYS[period]), None))]
     days = 1 if count is None else count
     if not 1 <= days <= MAX_COUNT:
         raise ParameterOutOfRangeError(
@@ -76,4 +78,5 @@ def windows(period: str, count: int | None, now: datetime) -> list[tuple[datetim
         )
     today = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
     starts = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
-    return [(start, Window(start, min(start + timedelta(days=1), now))) for start in starts]
+    ends: list[datetime | None] = [*starts[1:], None]  # today runs up to now
+    return [(start, Window(start, end)) for start, end in zip(starts, ends, strict=True)]
