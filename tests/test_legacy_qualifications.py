@@ -246,3 +246,21 @@ def test_documented_defaults_and_layouts(server: RunningServer) -> None:
     ]
     client.ok("BlockWorker", {"WorkerId": worker, "Reason": "Spam again"})  # already blocked: fine
     client.ok("UnblockWorker", {"WorkerId": worker})
+
+
+def test_a_qualification_type_in_the_documented_order(server: RunningServer) -> None:
+    client = legacy(server, server.requester())
+    type_id = _type(client, "Ordered", Keywords="order", RetryDelayInSeconds=60)
+    fetched = client.ok("GetQualificationType", {"QualificationTypeId": type_id}).result("QualificationType")
+    assert [c.tag for c in fetched] == [
+        "Request",
+        "QualificationTypeId",
+        "CreationTime",
+        "Name",
+        "Description",
+        "Keywords",
+        "QualificationTypeStatus",
+        "RetryDelayInSeconds",
+        "AutoGranted",
+        "IsRequestable",
+    ]

@@ -119,7 +119,9 @@ def qualification_type_element(qt: QualificationType) -> Xml:
 
 def qualification_type_fields(qt: QualificationType) -> Xml:
     """A QualificationType's children (CreateQualificationType, GetQualificationType and
-    UpdateQualificationType answer with them inside their ``QualificationType`` result element)."""
+    UpdateQualificationType answer with them inside their ``QualificationType`` result element), in the
+    order of the legacy documentation's table and example (RetryDelayInSeconds after the status,
+    IsRequestable last), which is not the 2017 API's."""
     return xml.concat(
         [
             text("QualificationTypeId", qt.id),
@@ -128,13 +130,13 @@ def qualification_type_fields(qt: QualificationType) -> Xml:
             text("Description", qt.description),
             text("Keywords", qt.keywords),
             text("QualificationTypeStatus", qt.status),
+            text("RetryDelayInSeconds", qt.retry_delay_s),
             text("Test", qt.test),
             text("TestDurationInSeconds", qt.test_duration_s),
             text("AnswerKey", qt.answer_key),
-            text("RetryDelayInSeconds", qt.retry_delay_s),
-            xml.boolean("IsRequestable", qt.is_requestable),
             xml.boolean("AutoGranted", qt.auto_granted),
             text("AutoGrantedValue", qt.auto_granted_value),
+            xml.boolean("IsRequestable", qt.is_requestable),
         ]
     )
 
