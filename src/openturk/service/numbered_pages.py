@@ -185,15 +185,19 @@ def numbered_page(
     page_size: int | None,
     page_number: int | None,
     order: Sequence[Any] = (),
+    *,
+    descending: bool = False,
 ) -> NumberedPage[T]:
     """Page ``page_number`` of ``listing`` (the listing the 2017 operation pages by keyset), with the
-    total; ``order`` (a legacy SortProperty) goes before the listing's own order, which breaks ties."""
+    total; ``order`` (a legacy SortProperty) goes before the listing's own order, which breaks ties and
+    runs backwards when ``descending``."""
     size, number = check_page(page_size, page_number)
     with tx.read() as (conn, now):
         if listing.check is not None:
             listing.check(conn)
         counted = listing.query.with_only_columns(func.count(), maintain_column_froms=True)
-        query = listing.query.order_by(*order, *listing.key)
+        key = [c.desc() for c in listing.key] if descending else list(listing.key)
+        query = listing.query.order_by(*order, *key)
         rows, total = _numbered(conn, query, counted, size, number)
         items = tuple(listing.make(r, now) for r in rows)
     return NumberedPage(items, number, total)

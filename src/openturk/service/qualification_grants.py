@@ -181,11 +181,10 @@ class QualificationGrantService:
         descending: bool = False,
     ) -> NumberedPage[QualificationRequest]:
         """The legacy GetQualificationRequests: by submission time (or by type first), either way."""
-        qr = qualification_requests.c
-        columns = [qr.qualification_type_id, qr.submitted_at, qr.id] if by_type else [qr.submitted_at, qr.id]
-        order = [c.desc() if descending else c.asc() for c in columns]
+        by = qualification_requests.c.qualification_type_id
+        order = [by.desc() if descending else by.asc()] if by_type else []
         listing = self._requests(requester_id, type_id)
-        return numbered_page(self._tx, listing, page_size, page_number, order)
+        return numbered_page(self._tx, listing, page_size, page_number, order, descending=descending)
 
     def _requests(self, requester_id: str, type_id: str | None) -> Listing[QualificationRequest]:
         qr = qualification_requests.c

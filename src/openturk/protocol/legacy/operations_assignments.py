@@ -37,7 +37,7 @@ def get_assignments_for_hit(params: Params) -> Runner:
         page = ctx.services.numbered_pages.assignments_for_hit(
             ctx.requester_id, hit_id, statuses or None, page_size, page_number, order
         )
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + xml.concat(assignment_element(a) for a in page.items)
 
     return run

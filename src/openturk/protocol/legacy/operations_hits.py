@@ -132,7 +132,7 @@ def search_hits(params: Params) -> Runner:
 
     def run(ctx: Context) -> Xml:
         page = ctx.services.numbered_pages.hits(ctx.requester_id, page_size, page_number, order)
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + hits_xml(ctx, page.items, SEARCH_GROUPS)
 
     return run
@@ -148,7 +148,7 @@ def get_reviewable_hits(params: Params) -> Runner:
         page = ctx.services.numbered_pages.reviewable_hits(
             ctx.requester_id, hit_type_id, status, page_size, page_number, order
         )
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + hits_xml(ctx, page.items, REVIEWABLE_GROUPS)
 
     return run

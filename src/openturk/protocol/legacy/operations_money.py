@@ -46,7 +46,7 @@ def get_bonus_payments(params: Params) -> Runner:
         page = ctx.services.numbered_pages.bonus_payments(
             ctx.requester_id, hit_id, assignment_id, page_size, page_number
         )
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + xml.concat(bonus_element(b) for b in page.items)
 
     return run

@@ -107,7 +107,7 @@ def search_qualification_types(params: Params) -> Runner:
             page_number,
             descending=descending,
         )
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + xml.concat(qualification_type_element(t) for t in page.items)
 
     return run
@@ -119,7 +119,7 @@ def get_hits_for_qualification_type(params: Params) -> Runner:
 
     def run(ctx: Context) -> Xml:
         page = ctx.services.qualifications.hits_page(ctx.requester_id, type_id, page_size, page_number)
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + hits_xml(ctx, page.items, SEARCH_GROUPS)
 
     return run
@@ -189,7 +189,7 @@ def get_qualifications_for_qualification_type(params: Params) -> Runner:
         page = ctx.services.qualification_grants.workers_page(
             ctx.requester_id, type_id, status, page_size, page_number
         )
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + xml.concat(el("Qualification", qualification_fields(q)) for q in page.items)
 
     return run
@@ -207,7 +207,7 @@ def get_qualification_requests(params: Params) -> Runner:
         page = ctx.services.qualification_grants.requests_page(
             ctx.requester_id, type_id, page_size, page_number, by_type=by_type, descending=descending
         )
-        header = page_header(len(page.items), page.total, page.page_number)
+        header = page_header(page)
         return header + xml.concat(qualification_request_element(r) for r in page.items)
 
     return run

@@ -49,7 +49,7 @@ def policy_element(name: str, policy: Mapping[str, Any] | None) -> Xml | None:
 
 def report_element(page: LevelPage) -> Xml:
     records = []
-    for r in page.records:
+    for r in page.records.items:
         if r.kind == "result":
             records.append(
                 el(
@@ -76,7 +76,7 @@ def report_element(page: LevelPage) -> Xml:
                     text("ErrorCode", r.error_code),
                 )
             )
-    header = page_header(len(page.records), page.total, page.page_number)
+    header = page_header(page.records)
     return el(f"{page.level}ReviewReport", header, *records)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from openturk.protocol.legacy import structures, xml
 from openturk.protocol.legacy.base import Context, Operation, Runner
 from openturk.protocol.legacy.params import Params
-from openturk.protocol.legacy.shapes import worker_block_element
+from openturk.protocol.legacy.shapes import page_header, worker_block_element
 from openturk.protocol.legacy.xml import Xml, el, text
 from openturk.service import notifications_delivery
 
@@ -45,12 +45,8 @@ def get_blocked_workers(params: Params) -> Runner:
     def run(ctx: Context) -> Xml:
         page = ctx.services.worker_relations.blocks_page(ctx.requester_id, page_size, page_number)
         # This result puts PageNumber first (its documentation's table and sample agree).
-        header = [
-            text("PageNumber", page.page_number),
-            text("NumResults", len(page.items)),
-            text("TotalNumResults", page.total),
-        ]
-        return xml.concat([*header, *(worker_block_element(b) for b in page.items)])
+        header = page_header(page, number_first=True)
+        return header + xml.concat(worker_block_element(b) for b in page.items)
 
     return run
 

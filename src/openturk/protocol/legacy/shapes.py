@@ -15,6 +15,7 @@ from typing import Any
 from openturk.protocol.legacy import xml
 from openturk.protocol.legacy.xml import Xml, el, text
 from openturk.service.bonuses import Bonus
+from openturk.service.paging import NumberedPage
 from openturk.service.qualification_records import Qualification, QualificationRequest, QualificationType
 from openturk.service.records import Assignment, Hit
 from openturk.service.worker_relations import WorkerBlock
@@ -174,11 +175,9 @@ def worker_block_element(b: WorkerBlock) -> Xml:
     return el("WorkerBlock", text("WorkerId", b.worker_id), text("Reason", b.reason))
 
 
-def page_header(num_results: int, total: int, page_number: int) -> Xml:
-    return xml.concat(
-        [
-            text("NumResults", num_results),
-            text("TotalNumResults", total),
-            text("PageNumber", page_number),
-        ]
-    )
+def page_header(page: NumberedPage[Any], *, number_first: bool = False) -> Xml:
+    """NumResults, TotalNumResults, PageNumber of a numbered page (PageNumber first where an operation
+    documented it so: GetBlockedWorkers)."""
+    number = text("PageNumber", page.page_number)
+    counts = [text("NumResults", len(page.items)), text("TotalNumResults", page.total)]
+    return xml.concat([number, *counts] if number_first else [*counts, number])

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Row
 
 from openturk.service import slots
-from openturk.service.paging import PageTokens, Position, check_page, page_size
+from openturk.service.paging import NumberedPage, PageTokens, Position, check_page, page_size
 from openturk.service.review_policies.records import stored_policies
 from openturk.storage.schema_events import review_records
 
@@ -34,9 +34,7 @@ class LevelPage:
     """One policy level's records (results and actions, in the order they were made), numbered."""
 
     level: str  # Assignment or HIT
-    records: tuple[Row[Any], ...]
-    page_number: int
-    total: int
+    records: NumberedPage[Row[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,5 +133,5 @@ class ReviewPolicyService:
                     select(review_records).where(where).order_by(r.id).limit(size).offset((number - 1) * size)
                 )
                 rows = tuple(conn.execute(query).all()) if kinds else ()
-                pages.append(LevelPage(level, rows, number, int(total)))
+                pages.append(LevelPage(level, NumberedPage(rows, number, int(total))))
         return NumberedReviewReport(hit_id, assignment_policy, hit_policy, tuple(pages))
