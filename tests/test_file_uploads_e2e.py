@@ -185,6 +185,17 @@ def test_public_url_names_the_server_behind_a_proxy(db_url: str) -> None:
     try:
         owner = with_proxy.client(with_proxy.requester())
         _, assignment = _accepted(with_proxy, owner)
+        # The worker pages hand out the same address: the task form's action, turkSubmitTo, the
+        # accept's redirect (the browser reached the server through the proxy).
+        task = HTTP.get(f"{with_proxy.url}/mturk/task", params={"assignmentId": assignment})
+        assert 'action="https://turk.lab.example.org/mturk/externalSubmit"' in task.text
+        second = owner.create_hit(**hit_args(Question=UPLOAD_FORM))["HIT"]["HITId"]
+        accepted = HTTP.post(
+            f"{with_proxy.url}/mturk/accept", data={"hitId": second, "workerId": new_worker(with_proxy)}
+        )
+        location = accepted.headers["location"]
+        assert location.startswith("https://turk.lab.example.org/mturk/task?")
+        assert parse_qs(urlsplit(location).query)["turkSubmitTo"] == ["https://turk.lab.example.org"]
         posted = _post(with_proxy, assignment, {"photo": ("cat.png", os.urandom(100), "image/png")})
         assert posted.status_code == 200, posted.text
         url = owner.get_file_upload_url(AssignmentId=assignment, QuestionIdentifier="photo")["FileUploadURL"]

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.hit_support import EXTERNAL, HTML, hit_args
+from tests.hit_support import EXTERNAL, HTML, cli, hit_args
 from tests.support import HTTP, RunningServer, start_server
 from tests.test_worker_pages import QUESTION_FORM, Form, PageReader, assert_html, post_form, query
 
@@ -192,9 +192,14 @@ def test_preview_shows_the_question_with_no_assignment(server: RunningServer, ki
         (frame,) = reader.iframes
         content_url = urljoin(str(page.url), frame["src"] or "")
         assert urlsplit(content_url).path == "/mturk/preview/content"
-        assert query(content_url) == {"previewWorkerId": worker, **params}
+        ticket = query(content_url).pop("previewTicket")
+        assert query(content_url) == {"previewTicket": ticket, **params}
+        assert worker not in content_url  # the HIT's page learns no workerId from its address
+        assert frame["sandbox"] is not None
+        assert "allow-same-origin" not in frame["sandbox"]
         content = HTTP.get(content_url)
         assert content.status_code == 200
+        assert content.headers["content-security-policy"].startswith("sandbox allow-scripts")
         (form,) = PageReader(content.text).forms
         assert form.action == f"{server.url}/mturk/externalSubmit"
         assert form.named("assignmentId")[0]["value"] == NOT_AVAILABLE
@@ -217,7 +222,8 @@ def test_an_anonymous_preview_passes_no_worker_and_its_form_accepts_as_the_worke
     reader = PageReader(page.text)
     (frame,) = reader.iframes
     frame_url = urljoin(str(page.url), frame["src"] or "")
-    assert query(frame_url) == {"assignmentId": NOT_AVAILABLE, "hitId": hit_id, "turkSubmitTo": server.url}
+    expected = {"assignmentId": NOT_AVAILABLE, "hitId": hit_id, "turkSubmitTo": server.url}
+    assert {k: v for k, v in query(frame_url).items() if k != "previewTicket"} == expected
     if kind == "html":
         content = HTTP.get(frame_url)
         assert content.status_code == 200
@@ -343,24 +349,43 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
     assert_html(anonymous, 400, f"Only workers who meet the QualificationRequirements of HIT {hit_id}")
     assert PageReader(anonymous.text).iframes == []
     assert_html(HTTP.get(preview, params={"workerId": worker}), 400, "no hitId parameter")
+    # Its content address names no worker: without a preview's ticket it is anyone's, and refused.
     content = HTTP.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
-    assert_html(content, 400, "to preview")
+    assert_html(content, 400, "can preview it")
+    assert_html(HTTP.get(f"{preview}/content"), 400, "no hitId parameter")
 
     grant(client, qual, worker)
     assert_html(HTTP.get(preview, params={"hitId": hit_id, "workerId": worker}), 200, "Label a picture")
-    # The HTMLQuestion content of a guarded HIT checks the worker its preview page names.
-    html_hit = client.create_hit(
-        **hit_args(Question=HTML, QualificationRequirements=guarded(qual, "PreviewAndAccept"))
-    )["HIT"]["HITId"]
+    # The HTMLQuestion content of a guarded HIT is served on the ticket of a preview that passed the
+    # check, for that HIT only and for an hour; without it, as to anyone, it is refused.
+    html_hit, other_html_hit = (
+        client.create_hit(
+            **hit_args(
+                Question=HTML,
+                LifetimeInSeconds=86400,
+                QualificationRequirements=guarded(qual, "PreviewAndAccept"),
+            )
+        )["HIT"]["HITId"]
+        for _ in range(2)
+    )
     page = HTTP.get(preview, params={"hitId": html_hit, "workerId": worker})
     (frame,) = PageReader(page.text).iframes
     content_url = urljoin(str(page.url), frame["src"] or "")
     assert_html(HTTP.get(content_url), 200)
     assert "workerId" not in query(content_url)
-    assert_html(HTTP.get(content_url.replace(worker, new_worker(server))), 400, "to preview")
+    assert worker not in content_url
+    ticket = query(content_url)["previewTicket"]
+    content = f"{preview}/content"
+    for forged in ("", "forged", ticket[:-2] + "xx"):
+        refused = HTTP.get(content, params={"hitId": html_hit, "previewTicket": forged})
+        assert_html(refused, 400, "can preview it")
+    other = HTTP.get(content, params={"hitId": other_html_hit, "previewTicket": ticket})
+    assert_html(other, 400, "can preview it")
     # An ExternalQuestion has no content to serve.
-    content = HTTP.get(f"{preview}/content", params={"hitId": hit_id, "workerId": worker})
-    assert_html(content, 404, "has no HTMLContent")
+    external = client.create_hit(**hit_args(Question=EXTERNAL))["HIT"]["HITId"]
+    assert_html(HTTP.get(content, params={"hitId": external}), 404, "has no HTMLContent")
+    cli(server, "clock", "advance", "61m")
+    assert_html(HTTP.get(content_url), 400, "can preview it")
 
     evil = "<script>alert(1)</script>"
     page = HTTP.get(hits, params={"workerId": evil})
@@ -369,3 +394,30 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
     assert_html(HTTP.get(hits), 400, "no workerId parameter")
     page = HTTP.get(hits, params={"workerId": worker, "nextToken": "forged.token"})
     assert_html(page, 400, "The NextToken is not valid")
+
+
+def test_only_an_assignable_hit_is_previewed(server: RunningServer) -> None:
+    """An expired, deleted or full HIT shows no question and no Accept form, as it is not listed either."""
+    client = server.client(server.requester())
+    worker = new_worker(server)
+    preview = f"{server.url}/mturk/preview"
+    expired, deleted, full = (
+        client.create_hit(**hit_args(Question=HTML, MaxAssignments=1))["HIT"]["HITId"] for _ in range(3)
+    )
+    page = HTTP.get(preview, params={"hitId": deleted, "workerId": worker})
+    (frame,) = PageReader(page.text).iframes
+    content_url = urljoin(str(page.url), frame["src"] or "")
+
+    client.update_expiration_for_hit(HITId=expired, ExpireAt=0)
+    client.update_expiration_for_hit(HITId=deleted, ExpireAt=0)
+    client.delete_hit(HITId=deleted)
+    assert post_accept(server, full, worker).status_code == 303
+    for hit_id, reason in ((expired, "has expired"), (deleted, "has been deleted"), (full, "no assignments")):
+        for who in ({"workerId": worker}, {}):
+            page = HTTP.get(preview, params={"hitId": hit_id, **who})
+            assert_html(page, 400, "This HIT cannot be previewed", reason, "it cannot be previewed")
+            assert PageReader(page.text).forms == []
+            assert PageReader(page.text).iframes == []
+    assert_html(HTTP.get(content_url), 400, "has been deleted")
+    refused = HTTP.get(f"{server.url}/mturk/preview/content", params={"hitId": expired})
+    assert_html(refused, 400, "has expired")

@@ -5,17 +5,24 @@ A HIT is listed when it is Assignable and not expired, its requester has not blo
 worker meets every requirement guarding discovery (``DiscoverPreviewAndAccept``).  Each listing says
 whether the worker may also preview and accept it.  Pages are keyset pages over (creation time, HIT id),
 filled past HITs the worker cannot see, so a page is short only at the end.
+
+A preview is of an Assignable HIT only (an expired, full, reviewable or deleted one is refused, as the
+listing leaves it out).  The preview of an HTMLQuestion loads its content from a second address; the
+preview hands out a ``content_ticket`` for it (signed, about the HIT alone, valid for an hour of the
+marketplace clock) so that the content's address proves the preview check was passed without naming
+the worker: MTurk tells a HIT's page nothing about who previews it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from openturk.errors import InvalidHITStateError, ParameterError
 from openturk.service import paging, qualification_values, requirements, slots
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.qualification_values import Value
@@ -24,7 +31,9 @@ from openturk.service.records import Hit
 from openturk.service.requirements import Action
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import hit_types, hits
-from openturk.storage.types import to_micros
+from openturk.storage.types import from_micros, to_micros
+
+CONTENT_TICKET_LIFETIME = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class Preview:
     hit: Hit
     question: Question
     can_accept: bool
+    content_ticket: str  # see preview_content
 
 
 class WorkerMarket:
@@ -93,13 +103,54 @@ class WorkerMarket:
 
     def preview(self, worker_id: str | None, hit_id: str) -> Preview:
         """The HIT's question as the worker (None: an anonymous visitor) may preview it; refused when a
-        requirement they do not meet guards preview."""
+        requirement they do not meet guards preview, or when the HIT is not Assignable."""
         with self._tx.read() as (conn, now):
             row = slots.load_hit(conn, hit_id)
+            _require_assignable(row, now)
             if worker_id is None:
                 access = requirements.require_visitor(conn, row, Action.PREVIEW)
             else:
                 access = requirements.require(conn, worker_id, row, Action.PREVIEW)
             type_row = slots.load_hit_type(conn, row)
             hit = Hit.from_row(row, type_row, now)
-        return Preview(hit, parse_question(hit.question), access.allows(Action.ACCEPT))
+        expiry = Position(to_micros(now + CONTENT_TICKET_LIFETIME), "")
+        ticket = self._tokens.encode(_ticket_scope(hit_id), expiry)
+        return Preview(hit, parse_question(hit.question), access.allows(Action.ACCEPT), ticket)
+
+    def preview_content(self, hit_id: str, ticket: str | None) -> Preview:
+        """The preview of an HTMLQuestion's content: with a live ticket from ``preview`` of this HIT, as
+        the one who previewed it; without one, as an anonymous visitor."""
+        with self._tx.read() as (conn, now):
+            row = slots.load_hit(conn, hit_id)
+            _require_assignable(row, now)
+            if ticket is None or not _ticket_live(self._tokens, hit_id, ticket, now):
+                requirements.require_visitor(conn, row, Action.PREVIEW)
+            type_row = slots.load_hit_type(conn, row)
+            hit = Hit.from_row(row, type_row, now)
+        # Only the content is shown from here, never an Accept form: whether one may accept is not asked.
+        return Preview(hit, parse_question(hit.question), False, ticket or "")
+
+
+def _require_assignable(row: Any, now: datetime) -> None:
+    if row.status == "Assignable" and row.expires_at > now:
+        return
+    reason = "has no assignments available"
+    if row.status == "Disposed":
+        reason = "has been deleted"
+    elif row.expires_at <= now:
+        reason = "has expired"
+    raise InvalidHITStateError(
+        f"HIT {row.id} {reason}; it cannot be previewed.", data={"HITId": row.id, "HITStatus": row.status}
+    )
+
+
+def _ticket_scope(hit_id: str) -> str:
+    return f"PreviewContent:{hit_id}"
+
+
+def _ticket_live(tokens: PageTokens, hit_id: str, ticket: str, now: datetime) -> bool:
+    try:
+        position = tokens.decode(_ticket_scope(hit_id), ticket)
+    except ParameterError:
+        return False
+    return position is not None and from_micros(position.micros) > now

@@ -8,9 +8,10 @@
   and the hitId as MTurk passes in preview mode (never a workerId: that comes with an accepted
   assignment), plus an Accept form (``WorkerMarket.preview``).  Without a workerId it is an anonymous
   visitor's preview, as on MTurk before signing in: a HIT whose QualificationRequirements guard preview
-  is refused, and the Accept form asks for a worker id.  An HTMLQuestion's content is served at
-  ``GET /mturk/preview/content`` with the same parameters (and the signed-in worker as
-  ``previewWorkerId``, for the same check).
+  is refused, and the Accept form asks for a worker id.  Only an Assignable HIT is previewed.  An
+  HTMLQuestion's content is served at ``GET /mturk/preview/content`` with the same parameters and
+  ``previewTicket``, the preview's proof that its check was passed (``WorkerMarket.preview_content``),
+  which does not name the worker: the HIT's page learns nobody's workerId before an accept.
 * ``POST /mturk/accept`` (form fields ``hitId``, ``workerId``): ``WorkerService.accept``, then a 303 to
   the new assignment's task page, ``/mturk/task`` with MTurk's four parameters.
 
@@ -54,7 +55,7 @@ from openturk.web.worker_pages import (
 HITS_PATH = "/mturk/hits"
 PREVIEW_PATH = "/mturk/preview"
 PREVIEW_CONTENT_PATH = "/mturk/preview/content"
-VIEWER_PARAM = "previewWorkerId"  # the signed-in worker previewing an HTMLQuestion (see _content_path)
+TICKET_PARAM = "previewTicket"  # the preview's ticket for its HTMLQuestion content (see _content_path)
 ACCEPT_PATH = "/mturk/accept"
 TASK_PATH = "/mturk/task"
 _CANNOT_LIST = "HITs cannot be listed"
@@ -78,12 +79,9 @@ def _preview_task(found: Preview) -> _PreviewTask:
     return _PreviewTask(PREVIEW_ASSIGNMENT_ID, found.hit.id, "", found.question)
 
 
-def _content_path(worker_id: str | None) -> str:
-    """Where the preview's HTMLQuestion content is served: it names the signed-in worker under a
-    parameter of its own, for the preview check, and not as the workerId the question would read."""
-    if worker_id is None:
-        return PREVIEW_CONTENT_PATH
-    return f"{PREVIEW_CONTENT_PATH}?{urlencode({VIEWER_PARAM: worker_id})}"
+def _content_path(found: Preview) -> str:
+    """Where the preview's HTMLQuestion content is served, with the preview's ticket for it."""
+    return f"{PREVIEW_CONTENT_PATH}?{urlencode({TICKET_PARAM: found.content_ticket})}"
 
 
 def _link(path: str, **params: str) -> str:
@@ -158,7 +156,7 @@ def preview_html(found: Preview, worker_id: str | None, submit_to: str) -> str:
         accept = _accept_form(found.hit.id, worker_id)
     else:
         accept = '<p class="message">You do not meet the QualificationRequirements to accept this HIT.</p>'
-    question = question_html(shown, submit_to, _content_path(worker_id))
+    question = question_html(shown, submit_to, _content_path(found))
     return _hit_terms(found.hit) + accept + question
 
 
@@ -183,8 +181,7 @@ def market_routes(services: Services) -> list[Route]:
 
     async def load_preview(request: Request) -> tuple[Preview, str | None] | Response:
         hit_id = request.query_params.get("hitId", "")
-        named = request.query_params.get("workerId") or request.query_params.get(VIEWER_PARAM)
-        worker_id = named or None  # None: an anonymous visitor
+        worker_id = request.query_params.get("workerId") or None  # None: an anonymous visitor
         if not hit_id:
             return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
         try:
@@ -198,15 +195,18 @@ def market_routes(services: Services) -> list[Route]:
         if isinstance(loaded, Response):
             return loaded
         found, worker_id = loaded
-        return render_page(found.hit.title, preview_html(found, worker_id, origin(request)))
+        return render_page(found.hit.title, preview_html(found, worker_id, origin()))
 
     async def preview_content(request: Request) -> Response:
-        loaded = await load_preview(request)
-        if isinstance(loaded, Response):
-            return loaded
-        found, _worker_id = loaded
-        shown = _preview_task(found)
-        served = html_content_response(shown, request)
+        hit_id = request.query_params.get("hitId", "")
+        if not hit_id:
+            return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
+        ticket = request.query_params.get(TICKET_PARAM) or None
+        try:
+            found: Preview = await run_in_threadpool(market.preview_content, hit_id, ticket)
+        except OpenTurkError as exc:
+            return error_page(_CANNOT_PREVIEW, exc)
+        served = html_content_response(_preview_task(found))
         if served is None:
             return message_page(_CANNOT_PREVIEW, f"HIT {found.hit.id} has no HTMLContent.", 404)
         return served
@@ -225,7 +225,7 @@ def market_routes(services: Services) -> list[Route]:
             accepted: Accepted = await run_in_threadpool(workers.accept, hit_id, worker_id)
         except OpenTurkError as exc:
             return error_page(_NOT_ACCEPTED, exc)
-        return RedirectResponse(task_address(accepted, origin(request)), status_code=303)
+        return RedirectResponse(task_address(accepted, origin()), status_code=303)
 
     routes: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
         (HITS_PATH, hits_page, "GET"),

@@ -12,6 +12,10 @@
   script (``turkGetParam('assignmentId')``) works.  So that pages without that script work too, the
   ``value`` of every input named ``assignmentId`` is filled in on the server, and every form posting to
   MTurk's externalSubmit (or named ``mturk_form``, as in MTurk's templates) is pointed at this server.
+  MTurk serves that content from another origin; here it shares ours, so it runs sandboxed (the
+  iframe's ``sandbox`` and a CSP ``sandbox`` on the response itself, without ``allow-same-origin``):
+  its scripts and forms work, but it cannot read or drive the worker's pages, another assignment or
+  the worker's cookies.
 
 Every string shown is HTML-escaped.  Service errors become small HTML pages: 404 for what does not
 exist, 400 otherwise.
@@ -39,6 +43,7 @@ from openturk.money import formatted_price
 from openturk.service.file_uploads import IncomingFile
 from openturk.service.questions import FormQuestion, Question, QuestionKind
 from openturk.service.workers import Task, WorkerService
+from openturk.web.file_downloads import base_url
 
 SUBMIT_PATH = "/mturk/externalSubmit"
 PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"  # what MTurk passes to a HIT's preview
@@ -51,7 +56,14 @@ _HEADERS = {
         "default-src 'none'; style-src 'unsafe-inline'; frame-src http: https:; form-action 'self'"
     ),
 }
-_CONTENT_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# What a requester's HTMLContent may do: run scripts, post its form, open windows and dialogs; it gets an
+# opaque origin of its own, never this server's (see the module's docstring).
+_CONTENT_SANDBOX = "allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals"
+_CONTENT_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": f"sandbox {_CONTENT_SANDBOX}",
+}
 _NOT_SUBMITTED = "Your work was not submitted"
 _CANNOT_SHOW = "This task cannot be shown"
 _STATUS_TEXT = {
@@ -102,9 +114,9 @@ def _error(title: str, exc: OpenTurkError) -> HTMLResponse:
     return _page(title, body, status, "error")
 
 
-def _origin(request: Request) -> str:
-    """This server as the browser reached it: the turkSubmitTo of every page we serve."""
-    return str(request.base_url).rstrip("/")
+def _origin() -> str:
+    """This server as the browser reached it (or OPENTURK_PUBLIC_URL): the turkSubmitTo of our pages."""
+    return base_url()
 
 
 def with_mturk_params(url: str, task: TaskIds, submit_to: str) -> str:
@@ -246,10 +258,11 @@ def terms_block(title: str, description: str, rows: tuple[tuple[str, object], ..
     return f'{head}<dl class="terms">{terms}</dl>'
 
 
-def _frame(src: str, height: int | None) -> str:
+def _frame(src: str, height: int | None, *, sandboxed: bool = False) -> str:
     # FrameHeight 0: "your HIT will automatically resize to fit within the Worker's browser window".
     size = f"{int(height)}px" if height else "85vh"
-    return f'<iframe class="task" title="Task" src="{_e(src)}" style="height: {size}"></iframe>'
+    sandbox = f' sandbox="{_CONTENT_SANDBOX}"' if sandboxed else ""
+    return f'<iframe class="task" title="Task" src="{_e(src)}"{sandbox} style="height: {size}"></iframe>'
 
 
 def question_html(task: ShownTask, submit_to: str, content_path: str = "/mturk/task/content") -> str:
@@ -259,7 +272,8 @@ def question_html(task: ShownTask, submit_to: str, content_path: str = "/mturk/t
     if question.kind is QuestionKind.EXTERNAL and question.external_url is not None:
         return _frame(with_mturk_params(question.external_url, task, submit_to), question.frame_height)
     if question.kind is QuestionKind.HTML:
-        return _frame(with_mturk_params(content_path, task, submit_to), question.frame_height)
+        source = with_mturk_params(content_path, task, submit_to)
+        return _frame(source, question.frame_height, sandboxed=True)
     return question_form_html(task, submit_to + SUBMIT_PATH)
 
 
@@ -290,16 +304,16 @@ def error_page(title: str, exc: OpenTurkError) -> HTMLResponse:
     return _error(title, exc)
 
 
-def origin(request: Request) -> str:
-    return _origin(request)
+def origin() -> str:
+    return _origin()
 
 
-def html_content_response(task: ShownTask, request: Request) -> HTMLResponse | None:
+def html_content_response(task: ShownTask) -> HTMLResponse | None:
     """The HIT's HTMLContent served as MTurk serves it (see ``fill_html_content``); None if it has none."""
     content = task.question.html_content
     if task.question.kind is not QuestionKind.HTML or content is None:
         return None
-    filled = fill_html_content(content, task.assignment_id, _origin(request) + SUBMIT_PATH)
+    filled = fill_html_content(content, task.assignment_id, _origin() + SUBMIT_PATH)
     return HTMLResponse(filled, headers=_CONTENT_HEADERS)
 
 
@@ -321,15 +335,15 @@ def worker_routes(workers: WorkerService) -> list[Route]:
         task = await load_task(request)
         if isinstance(task, Response):
             return task
-        return _page(task.title, task_page_html(task, _origin(request)))
+        return _page(task.title, task_page_html(task, _origin()))
 
     async def task_content(request: Request) -> Response:
         task = await load_task(request)
         if isinstance(task, Response):
             return task
         if task.status != "Accepted":
-            return _page(task.title, task_page_html(task, _origin(request)))
-        served = html_content_response(task, request)
+            return _page(task.title, task_page_html(task, _origin()))
+        served = html_content_response(task)
         if served is None:
             return _message(_CANNOT_SHOW, f"HIT {task.hit_id} has no HTMLContent.", 404)
         return served
