@@ -85,6 +85,8 @@ def test_review_status_additional_assignments_and_type_change(server: RunningSer
     with pytest.raises(ClientError) as info:
         client.create_additional_assignments_for_hit(HITId=hit["HITId"], NumberOfAdditionalAssignments=7)
     assert "fewer than 10 assignments" in info.value.response["Error"]["Message"]
+    # The operation's documented error for it.
+    assert info.value.response["TurkErrorCode"] == "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease"
     assert balance(client) == "96.40"
 
     cheaper = client.create_hit_type(

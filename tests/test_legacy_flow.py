@@ -282,3 +282,47 @@ def _target(server: RunningServer) -> tuple[LegacyClient, str, str]:
         _hit, worker, assignment = submitted(server, client)
         _TARGETS[server.url] = (client, worker, assignment)
     return _TARGETS[server.url]
+
+
+def test_extend_hit_is_one_operation_refused_whole_or_done_whole(server: RunningServer) -> None:
+    """ExtendHIT adds assignments and moves the expiration in one transaction: a bad increment refuses
+    the whole call (no assignment bought, the token still free), a good retry with it does both."""
+    client = legacy(server, server.requester(balance_cents=10_000))
+    hit_id, _worker, _assignment = submitted(server, client, reward="1.00")
+    before = client.ok("GetHIT", {"HITId": hit_id}).root
+    expiration = parse_time(before.findtext("HIT/Expiration"))
+    assert balance(client) == "97.60"
+    for seconds in (-5, 0, 59, 31_536_001):
+        refused = client.call(
+            "ExtendHIT",
+            {
+                "HITId": hit_id,
+                "MaxAssignmentsIncrement": 3,
+                "ExpirationIncrementInSeconds": seconds,
+                "UniqueRequestToken": "extend-once",
+            },
+        )
+        assert refused.error_code == "AWS.ParameterOutOfRange"
+    # Too many assignments (across the 10-assignment line) refuses the new expiration too.
+    crossing = client.call(
+        "ExtendHIT", {"HITId": hit_id, "MaxAssignmentsIncrement": 8, "ExpirationIncrementInSeconds": 3600}
+    )
+    assert crossing.error_code == "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease"
+    after = client.ok("GetHIT", {"HITId": hit_id}).root
+    assert after.findtext("HIT/MaxAssignments") == "2"
+    assert parse_time(after.findtext("HIT/Expiration")) == expiration
+    assert balance(client) == "97.60"
+
+    params = {
+        "HITId": hit_id,
+        "MaxAssignmentsIncrement": 3,
+        "ExpirationIncrementInSeconds": 3600,
+        "UniqueRequestToken": "extend-once",
+    }
+    client.ok("ExtendHIT", params)
+    extended = client.ok("GetHIT", {"HITId": hit_id}).root
+    assert extended.findtext("HIT/MaxAssignments") == "5"
+    assert parse_time(extended.findtext("HIT/Expiration")) - expiration == timedelta(hours=1)
+    assert balance(client) == "94.00"  # three more slots of 1.00 + 0.20
+    assert client.call("ExtendHIT", params).error_code == "AWS.MechanicalTurk.DuplicateRequest"
+    assert balance(client) == "94.00"

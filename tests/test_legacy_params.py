@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openturk.errors import MissingParameterError, ParameterError
+from openturk.errors import BadTimestampError, MissingParameterError, ParameterError
 from openturk.money import format_amount
 from openturk.protocol.legacy.params import Params, legacy_cents
 from openturk.protocol.legacy.signature import documented_signature, parse_timestamp, version1_signature
@@ -116,3 +116,11 @@ def test_documented_form_matches_the_documentation(secret: str, operation: str) 
 )
 def test_timestamp_forms_name_the_same_moment(text: str) -> None:
     assert parse_timestamp(text) == parse_timestamp("2005-01-31T23:59:59Z")
+
+
+@pytest.mark.parametrize(
+    "text", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "2005-02-30T00:00:00Z", "soon"]
+)
+def test_a_timestamp_that_names_no_moment_is_a_bad_claim_not_a_crash(text: str) -> None:
+    with pytest.raises(BadTimestampError, match="is not a valid ISO 8601 time"):
+        parse_timestamp(text)

@@ -175,6 +175,12 @@ class InvalidHITStateError(RequestError):
     turk_code = legacy_code = "AWS.MechanicalTurk.InvalidHITState"
 
 
+class InvalidMaximumAssignmentsIncreaseError(InvalidHITStateError):
+    """More assignments than a HIT may grow to (across the higher commission's threshold)."""
+
+    turk_code = legacy_code = "AWS.MechanicalTurk.InvalidMaximumAssignmentsIncrease"
+
+
 class QuestionXMLError(RequestError):
     """A Question document that is not well-formed or not a valid MTurk question schema."""
 

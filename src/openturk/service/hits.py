@@ -17,10 +17,10 @@ from openturk.errors import (
     HITTypeDoesNotExistError,
     InvalidHITStateError,
     ParameterError,
-    ParameterOutOfRangeError,
 )
 from openturk.service import (
     events,
+    hit_extension,
     ledger,
     paging,
     request_tokens,
@@ -28,6 +28,7 @@ from openturk.service import (
     review_policies,
     slots,
 )
+from openturk.service.limits import check_range
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import SlotPrice, slot_price
 from openturk.service.questions import parse_question
@@ -36,23 +37,6 @@ from openturk.service.uow import MarketTransactions
 from openturk.settings import Settings
 from openturk.storage.schema import hit_types, hits
 from openturk.storage.types import to_micros
-
-# MTurk's documented bounds for the numbers a requester chooses.
-LIMITS = {
-    "AssignmentDurationInSeconds": (30, 31_536_000),
-    "LifetimeInSeconds": (30, 31_536_000),
-    "AutoApprovalDelayInSeconds": (0, 2_592_000),
-    "MaxAssignments": (1, 1_000_000),
-}
-
-
-def check_range(name: str, value: int) -> None:
-    low, high = LIMITS[name]
-    if not low <= value <= high:
-        raise ParameterError(
-            f"The value {value} is not valid for {name}. Valid values are between {low} and {high}.",
-            data={name: str(value)},
-        )
 
 
 class HitService:
@@ -235,75 +219,48 @@ class HitService:
     ) -> None:
         """A time in the past (or 0) expires the HIT now; a later one extends it, reserving again any
         slots whose money went back to the requester when it expired."""
-        self._expire_at(requester_id, hit_id, lambda hit, now: expire_at, request_id)
-
-    def extend_expiration(self, requester_id: str, hit_id: str, increment_s: int, *, request_id: str) -> None:
-        """The legacy ExtendHIT: the current expiration (or now, once expired) plus the increment, read
-        and written in one transaction so two extensions both count."""
-        if not 60 <= increment_s <= 31_536_000:
-            raise ParameterOutOfRangeError(
-                f"The value {increment_s} for ExpirationIncrementInSeconds is out of range. "
-                "It must be between 60 and 31536000.",
-                data={"ExpirationIncrementInSeconds": str(increment_s)},
-            )
-        self._expire_at(
-            requester_id,
-            hit_id,
-            lambda hit, now: max(hit.expires_at, now) + timedelta(seconds=increment_s),
-            request_id,
-        )
-
-    def _expire_at(
-        self,
-        requester_id: str,
-        hit_id: str,
-        when: Callable[[Row[Any], datetime], datetime],
-        request_id: str,
-    ) -> None:
         with self._tx.write() as (conn, now):
             hit = _live_hit(conn, hit_id, requester_id)
-            expire_at = when(hit, now)
-            if expire_at <= now:
-                conn.execute(
-                    update(hits).where(hits.c.id == hit_id).values(expires_at=min(hit.expires_at, now))
-                )
-            else:
-                if hit.num_released:
-                    slots.reserve(conn, hit, hit.num_released, at=now, request_id=request_id)
-                conn.execute(
-                    update(hits)
-                    .where(hits.c.id == hit_id)
-                    .values(expires_at=expire_at, num_released=0, expiry_settled=False)
-                )
-                events.record_event(conn, now, "HITExtended", hit_id)
-            slots.settle(conn, hit_id, now, request_id)
+            hit_extension.set_expiration(conn, now, hit, expire_at, request_id)
 
     def create_additional_assignments(
         self, requester_id: str, hit_id: str, count: int, token: str | None, *, request_id: str
     ) -> None:
-        if count < 1:
-            raise ParameterError(
-                f"The value {count} is not valid for NumberOfAdditionalAssignments. It must be at least 1."
-            )
+        hit_extension.check_count(count)
         with self._tx.write() as (conn, now):
             self._tx.claim_token(
                 conn, now, requester_id, token, "CreateAdditionalAssignmentsForHIT", request_id
             )
             hit = _live_hit(conn, hit_id, requester_id)
             threshold = self._settings.fees.large_hit_threshold
-            if hit.max_assignments < threshold <= hit.max_assignments + count:
-                raise InvalidHITStateError(
-                    f"HITs created with fewer than {threshold} assignments cannot be extended to have "
-                    f"{threshold} or more assignments.",
-                    data={"HITId": hit_id},
-                )
-            check_range("MaxAssignments", hit.max_assignments + count)
-            slots.reserve(conn, hit, count, at=now, request_id=request_id)
-            conn.execute(
-                update(hits).where(hits.c.id == hit_id).values(max_assignments=hits.c.max_assignments + count)
-            )
-            events.record_event(conn, now, "HITExtended", hit_id)
-            slots.settle(conn, hit_id, now, request_id)
+            hit_extension.add_assignments(conn, now, hit, count, threshold, request_id)
+
+    def extend(
+        self,
+        requester_id: str,
+        hit_id: str,
+        count: int | None,
+        increment_s: int | None,
+        token: str | None,
+        *,
+        request_id: str,
+    ) -> None:
+        """The legacy ExtendHIT: ``count`` more assignments and/or the expiration (or now, once expired)
+        moved ``increment_s`` later, both checked before either is made, in one transaction."""
+        if count is not None:
+            hit_extension.check_count(count)
+        if increment_s is not None:
+            hit_extension.check_increment(increment_s)
+        with self._tx.write() as (conn, now):
+            self._tx.claim_token(conn, now, requester_id, token, "ExtendHIT", request_id)
+            hit = _live_hit(conn, hit_id, requester_id)
+            if increment_s is not None:  # first: an expired HIT's new slots are then not released at once
+                later = hit_extension.extended_expiration(hit, now, increment_s)
+                hit_extension.set_expiration(conn, now, hit, later, request_id)
+                hit = _live_hit(conn, hit_id, requester_id)
+            if count is not None:
+                threshold = self._settings.fees.large_hit_threshold
+                hit_extension.add_assignments(conn, now, hit, count, threshold, request_id)
 
     def update_review_status(self, requester_id: str, hit_id: str, revert: bool) -> None:
         with self._tx.write() as (conn, now):

@@ -167,13 +167,7 @@ def extend_hit(params: Params) -> Runner:
         )
 
     def run(ctx: Context) -> Xml:
-        hits = ctx.services.hits
-        if more is not None:
-            hits.create_additional_assignments(
-                ctx.requester_id, hit_id, more, token, request_id=ctx.request_id
-            )
-        if seconds is not None:
-            hits.extend_expiration(ctx.requester_id, hit_id, seconds, request_id=ctx.request_id)
+        ctx.services.hits.extend(ctx.requester_id, hit_id, more, seconds, token, request_id=ctx.request_id)
         return ""
 
     return run

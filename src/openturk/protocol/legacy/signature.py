@@ -56,11 +56,12 @@ def parse_timestamp(raw: str) -> datetime:
     text = raw.strip()
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" and text else text)
-    except ValueError:
+        # OverflowError: an offset that moves a time at either end of year 1 to 9999 out of range.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadTimestampError(
             f"Timestamp {raw} is not a valid ISO 8601 time such as 2005-01-31T23:59:59Z."
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class LegacyVerifier(Generic[K]):
