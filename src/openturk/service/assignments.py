@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from openturk.errors import InvalidStateError
 from openturk.service import paging, slots, transitions
+from openturk.service.limits import check_length
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.records import Assignment, Hit
 from openturk.service.uow import MarketTransactions
@@ -69,6 +70,7 @@ class AssignmentService:
     ) -> None:
         """Pay the reward and the fee out of the HIT's reserve.  Approving an assignment that is already
         approved (for instance auto-approved with AutoApprovalDelayInSeconds=0) succeeds and pays nothing."""
+        check_length("RequesterFeedback", feedback)
         with self._tx.write() as (conn, now):
             row = transitions.load_assignment(conn, assignment_id, requester_id)
             hit = slots.load_hit(conn, row.hit_id)
@@ -81,6 +83,7 @@ class AssignmentService:
     ) -> None:
         """The legacy ApproveRejectedAssignment: rejected work only (submitted work is approved by
         ApproveAssignment), decided in the same transaction that pays."""
+        check_length("RequesterFeedback", feedback)
         with self._tx.write() as (conn, now):
             row = transitions.load_assignment(conn, assignment_id, requester_id)
             if row.status != "Rejected":
@@ -92,6 +95,7 @@ class AssignmentService:
             transitions.approve(conn, hit, row, now, feedback, request_id, override_rejection=True)
 
     def reject(self, requester_id: str, assignment_id: str, feedback: str, *, request_id: str) -> None:
+        check_length("RequesterFeedback", feedback)
         with self._tx.write() as (conn, now):
             row = transitions.load_assignment(conn, assignment_id, requester_id)
             transitions.reject(conn, slots.load_hit(conn, row.hit_id), row, now, feedback, request_id)

@@ -28,7 +28,7 @@ from openturk.service import (
     review_policies,
     slots,
 )
-from openturk.service.limits import check_range
+from openturk.service.limits import check_length, check_lengths, check_range
 from openturk.service.paging import Page, PageTokens, Position, page_size
 from openturk.service.pricing import SlotPrice, slot_price
 from openturk.service.questions import parse_question
@@ -54,6 +54,7 @@ class HitService:
     def _register_type(self, conn: Connection, requester_id: str, spec: HitTypeSpec, now: datetime) -> str:
         check_range("AssignmentDurationInSeconds", spec.assignment_duration_s)
         check_range("AutoApprovalDelayInSeconds", spec.auto_approval_delay_s)
+        check_lengths({"Title": spec.title, "Description": spec.description, "Keywords": spec.keywords})
         requirement_checks.validate(conn, spec.qualification_requirements)
         requirements = json.dumps(
             list(spec.qualification_requirements), sort_keys=True, separators=(",", ":")
@@ -117,6 +118,7 @@ class HitService:
         """Create a HIT and reserve MaxAssignments x (reward + fee) at once, or create nothing."""
         check_range("LifetimeInSeconds", spec.lifetime_s)
         check_range("MaxAssignments", spec.max_assignments)
+        check_length("RequesterAnnotation", spec.requester_annotation)
         if spec.question is None:
             raise ParameterError(
                 "Either the Question parameter or the HITLayoutId parameter must be provided."

@@ -27,9 +27,7 @@ TEXTS = {
     "RequesterAnnotation": 255,
     "RequesterFeedback": 1024,
     "UniqueRequestToken": 64,
-    "Reason": 1024,
     "Destination": 1024,
-    "Name": 255,
 }
 
 

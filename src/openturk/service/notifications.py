@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from openturk import ids
 from openturk.errors import HITTypeDoesNotExistError, ParameterError
 from openturk.service import events
+from openturk.service.limits import check_length
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import hit_types
 from openturk.storage.schema_events import event_outbox, notification_settings
@@ -87,6 +88,7 @@ def validate_spec(spec: NotificationSpec, *, test: bool = False) -> None:
             raise _invalid("EventTypes", event_type, "not an event type.")
         if event_type == "Ping" and not test:
             raise _invalid("EventTypes", event_type, "Ping is only valid for SendTestEventNotification.")
+    check_length("Destination", spec.destination)
     destination = spec.destination.strip()
     if spec.transport == "SQS" and not _is_queue_url(destination):
         raise _invalid("Destination", spec.destination, "it is not an Amazon SQS queue URL.")

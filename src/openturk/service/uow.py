@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from openturk.service import request_tokens, transitions
 from openturk.service.clock import MarketClock
+from openturk.service.limits import check_length
 from openturk.storage.db import Database
 from openturk.storage.prepared import Prepared
 from openturk.storage.schema import marketplace
@@ -83,6 +84,7 @@ class MarketTransactions:
     ) -> None:
         """Remember a UniqueRequestToken in the caller's transaction (no-op without one)."""
         if token is not None:
+            check_length("UniqueRequestToken", token)
             request_tokens.claim(
                 conn,
                 requester_id=requester_id,

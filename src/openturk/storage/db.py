@@ -53,6 +53,7 @@ _UNKNOWN_OUTCOME = "_openturk_commit_outcome_unknown"
 _PG_RETRY_STATES = frozenset({"40P01", "40001", "55P03", "23505"})
 # connection_exception (08xxx), admin_shutdown, crash_shutdown, cannot_connect_now: the server went away.
 _PG_GONE_STATES = frozenset({"57P01", "57P02", "57P03"})
+_PG_TOO_LONG = "22001"  # string_data_right_truncation
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _BEGIN_WRITE, _BEGIN_READ = "BEGIN IMMEDIATE", "BEGIN DEFERRED"
 
@@ -260,6 +261,10 @@ def retrying(
                     raise ParameterError(
                         "A value contains the character U+0000, which is not allowed."
                     ) from error
+                if kind is None and getattr(error.orig, "sqlstate", None) == _PG_TOO_LONG:
+                    # A text longer than its column that no service check caught (those give the
+                    # parameter's name and limit): still the caller's mistake, and nothing was written.
+                    raise ParameterError("A value is longer than its parameter allows.") from error
                 if kind is None or time.monotonic() >= deadline:
                     raise
                 if kind == "conflict":
