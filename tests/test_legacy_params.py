@@ -88,6 +88,84 @@ def test_single_values_without_an_index_are_read_too() -> None:
         qualification_requirements(Params({"QualificationRequirement.1.Comparator": "Exists"}))
 
 
+def test_a_single_requirement_may_come_without_its_index() -> None:
+    """``QualificationRequirement.QualificationTypeId`` is one requirement, not none: dropping it would
+    open the HIT to every worker."""
+    params = Params(
+        {
+            "QualificationRequirement.QualificationTypeId": "000000000000000000L0",
+            "QualificationRequirement.Comparator": "GreaterThanOrEqualTo",
+            "QualificationRequirement.IntegerValue": "95",
+        }
+    )
+    assert qualification_requirements(params) == (
+        {
+            "QualificationTypeId": "000000000000000000L0",
+            "Comparator": "GreaterThanOrEqualTo",
+            "IntegerValues": [95],
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "name"),
+    [
+        (
+            {
+                "QualificationRequirement.QualificationTypeId": "000000000000000000L0",
+                "QualificationRequirement.1.QualificationTypeId": "00000000000000000071",
+            },
+            "QualificationRequirement",
+        ),
+        (
+            {
+                "QualificationRequirement.1.QualificationTypeId": "000000000000000000L0",
+                "QualificationRequirement.01.QualificationTypeId": "00000000000000000071",
+            },
+            "QualificationRequirement",
+        ),
+        (
+            {
+                "QualificationRequirement.1.QualificationTypeId": "000000000000000000L0",
+                "QualificationRequirement.1.Comparator": "In",
+                "QualificationRequirement.1.IntegerValue": "1",
+                "QualificationRequirement.1.IntegerValue.1": "2",
+            },
+            "IntegerValue",
+        ),
+        (
+            {
+                "QualificationRequirement.1.QualificationTypeId": "00000000000000000071",
+                "QualificationRequirement.1.Comparator": "In",
+                "QualificationRequirement.1.LocaleValue.Country": "US",
+                "QualificationRequirement.1.LocaleValue.1.Country": "DE",
+            },
+            "LocaleValue",
+        ),
+    ],
+)
+def test_a_structure_or_list_given_two_ways_is_refused_not_half_read(
+    values: dict[str, str], name: str
+) -> None:
+    with pytest.raises(ParameterError, match=f"The parameter {name} is given more than once"):
+        qualification_requirements(Params(values))
+
+
+def test_a_price_or_list_given_two_ways_is_refused() -> None:
+    with pytest.raises(ParameterError, match="BonusAmount is given more than once"):
+        Params({"BonusAmount.1.Amount": "0.03", "BonusAmount.Amount": "500"}).price_cents("BonusAmount")
+    with pytest.raises(ParameterError, match="BonusAmount takes one structure"):
+        Params({"BonusAmount.1.Amount": "0.03", "BonusAmount.2.Amount": "500"}).price_cents("BonusAmount")
+    with pytest.raises(ParameterError, match="ResponseGroup is given more than once"):
+        Params({"ResponseGroup": "Minimal", "ResponseGroup.1": "HITDetail"}).indexed("ResponseGroup")
+    assert Params({"ResponseGroup.2": "HITDetail", "ResponseGroup.1": "Minimal"}).indexed(
+        "ResponseGroup"
+    ) == [
+        "Minimal",
+        "HITDetail",
+    ]
+
+
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9.]{0,20}", fullmatch=True)
 
 

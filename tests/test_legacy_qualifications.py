@@ -264,3 +264,53 @@ def test_a_qualification_type_in_the_documented_order(server: RunningServer) -> 
         "AutoGranted",
         "IsRequestable",
     ]
+
+
+@pytest.mark.parametrize(
+    ("requirement", "phrase"),
+    [
+        ({"Comparator": "Bigger", "IntegerValue": "1"}, "'Bigger' is not a comparator"),
+        ({"Comparator": "GreaterThan ", "IntegerValue": "1"}, "is not a comparator"),
+        (
+            {"TypeId": "00000000000000000071", "Comparator": "EqualTo", "LocaleValue.Country": "ZZZZ"},
+            "'ZZZZ'",
+        ),
+        (
+            {
+                "TypeId": "00000000000000000071",
+                "Comparator": "EqualTo",
+                "LocaleValue.Country": "US",
+                "LocaleValue.Subdivision": "WAS",
+            },
+            "'WAS' is not a valid ISO 3166 subdivision code",
+        ),
+    ],
+)
+def test_requirements_the_json_model_would_refuse_are_refused_here_too(
+    server: RunningServer, requirement: dict[str, str], phrase: str
+) -> None:
+    client = legacy(server, server.requester())
+    type_id = requirement.pop("TypeId", None) or _type(client, "Checked")
+    flattened = {"QualificationRequirement.1.QualificationTypeId": type_id}
+    flattened.update({f"QualificationRequirement.1.{k}": v for k, v in requirement.items()})
+    message = _refused(client, "CreateHIT", hit_params(**flattened), INVALID)
+    assert phrase in message
+    assert client.ok("SearchHITs", {}).root.findtext("SearchHITsResult/TotalNumResults") == "0"
+
+
+def test_an_index_less_requirement_guards_the_hit(server: RunningServer) -> None:
+    client = legacy(server, server.requester())
+    type_id = _type(client, "Needed")
+    created = client.ok(
+        "CreateHIT",
+        hit_params(
+            **{
+                "QualificationRequirement.QualificationTypeId": type_id,
+                "QualificationRequirement.Comparator": "Exists",
+            }
+        ),
+    )
+    hit_id = created.root.findtext("HIT/HITId")
+    fetched = client.ok("GetHIT", {"HITId": hit_id}).root
+    assert fetched.findtext("HIT/QualificationRequirement/QualificationTypeId") == type_id
+    assert fetched.findtext("HIT/QualificationRequirement/Comparator") == "Exists"

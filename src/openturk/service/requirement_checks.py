@@ -58,8 +58,15 @@ def validate(conn: Connection, requirements: Sequence[Mapping[str, Any]]) -> Non
         _check_values(index, type_id, requirement)
 
 
+COMPARATORS = ORDERED | EQUALITY | SETS | PRESENCE
+
+
 def _check_values(index: int, type_id: str, requirement: Mapping[str, Any]) -> None:
     comparator = requirement["Comparator"]
+    if comparator not in COMPARATORS:  # the JSON model's enum; the legacy API brings any text
+        raise _bad(
+            index, f"'{comparator}' is not a comparator; use one of {', '.join(sorted(COMPARATORS))}."
+        )
     numbers = requirement.get("IntegerValues") or []
     locales = requirement.get("LocaleValues") or []
     if requirement.get("ActionsGuarded") is not None and requirement.get("RequiredToPreview"):
@@ -85,9 +92,12 @@ def _check_values(index: int, type_id: str, requirement: Mapping[str, Any]) -> N
                 f"LocaleValues can only be used with EqualTo, NotEqualTo, In and NotIn, not {comparator}.",
             )
         for locale in locales:
+            # ISO 3166-1 alpha-2 countries, the 2-letter subdivision part of ISO 3166-2 (the JSON
+            # model's lengths, which the legacy API does not check itself).
             for key in ("Country", "Subdivision"):
-                if key in locale and not str(locale[key]).isalpha():
-                    raise _bad(index, f"'{locale[key]}' is not a valid ISO 3166 {key.lower()} code.")
+                code = str(locale.get(key, "AA"))
+                if not (code.isalpha() and code.isascii() and len(code) == 2):
+                    raise _bad(index, f"'{code}' is not a valid ISO 3166 {key.lower()} code.")
         count, most = len(locales), MAX_LOCALE_SET
         kind = "LocaleValue"
     else:

@@ -9,7 +9,7 @@ the legacy-coded errors of ``openturk.errors``; none decides anything about the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from openturk.errors import MissingParameterError, ParameterError
@@ -98,47 +98,79 @@ class Params:
 
     def price_cents(self, name: str, *, required: bool = True) -> int | None:
         """A Price structure (``Name.1.Amount`` and ``Name.1.CurrencyCode``) as integer cents."""
-        amount_key = _first_present(self.values, (f"{name}.1.Amount", f"{name}.Amount"))
-        currency_key = _first_present(self.values, (f"{name}.1.CurrencyCode", f"{name}.CurrencyCode"))
-        if amount_key is None:
+        price = self.structure(name)
+        amount = None if price is None else price.text("Amount")
+        if price is None or amount is None:
             if required:
                 self.required(f"{name}.1.Amount")
             return None
-        currency = self.values.get(currency_key, "USD") if currency_key else "USD"
+        currency = price.text("CurrencyCode") or "USD"
         if currency != "USD":
             raise ParameterError(
                 f'The value "{currency}" is not valid for the parameter {name}.1.CurrencyCode. '
                 "Only USD is supported.",
                 data={f"{name}.1.CurrencyCode": currency},
             )
-        return legacy_cents(self.values[amount_key].strip())
+        return legacy_cents(amount.strip())
 
     def structure(self, name: str) -> Params | None:
         """A flattened structure (``Name.1.Member=...`` or ``Name.Member=...``) as the Params of its
-        members, or None when the request has none of them."""
-        for prefix in (f"{name}.1.", f"{name}."):
-            members = {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
-            if members:
-                return Params(members)
-        return None
+        members, or None when the request has none of them; more than one is refused."""
+        found = self.structures(name)
+        if len(found) > 1:
+            raise ParameterError(
+                f"The parameter {name} takes one structure; the request has {len(found)}.",
+                data={"Parameter": name},
+            )
+        return found[0][1] if found else None
 
     def structures(self, name: str) -> list[tuple[str, Params]]:
         """Numbered structures (``Name.1.Member``, ``Name.2.Member``...) in index order, each as its
-        full prefix (``Name.1``, for errors) and the Params of its members."""
+        full prefix (``Name.1``, for errors) and the Params of its members; a single one may come
+        without its index (``Name.Member``), but not beside numbered ones."""
+        numbered, plain = self._forms(name, nested=True)
+        if plain:
+            return [(name, Params(plain))]
         found = []
-        for n in sorted(_indices(self.values, name, nested=True)):
-            prefix = f"{name}.{n}"
+        for n in sorted(numbered):
+            prefix = f"{name}.{numbered[n]}"
             members = {k[len(prefix) + 1 :]: v for k, v in self.values.items() if k.startswith(prefix + ".")}
             found.append((prefix, Params(members)))
         return found
 
     def indexed(self, name: str) -> list[str]:
         """A list sent as ``Name.1``, ``Name.2``... (or a single ``Name``), in index order."""
-        found = sorted(_indices(self.values, name))
-        if found:
-            return [self.values[f"{name}.{i}"] for i in found]
+        numbered, _plain = self._forms(name, nested=False)
         single = self.values.get(name)
+        if numbered and single is not None:
+            raise _given_twice(name, name, f"{name}.{numbered[min(numbered)]}")
+        if numbered:
+            return [self.values[f"{name}.{numbered[n]}"] for n in sorted(numbered)]
         return [] if single is None else [single]
+
+    def _forms(self, name: str, *, nested: bool) -> tuple[dict[int, str], dict[str, str]]:
+        """How ``name`` was sent: ``{index: the index as written}`` of ``Name.N`` (``Name.N.Member``
+        when ``nested``), and the members sent without an index (``Name.Member``).  An index written
+        two ways (``Name.1`` and ``Name.01``) or both forms at once are refused: which one the client
+        meant is not ours to guess, and dropping either could drop a QualificationRequirement."""
+        numbered: dict[int, str] = {}
+        plain: dict[str, str] = {}
+        head = name + "."
+        for key, value in self.values.items():
+            if not key.startswith(head):
+                continue
+            rest = key[len(head) :]
+            index, dot, _member = rest.partition(".")
+            numeral = index.isdigit() and index.isascii()
+            if numeral and bool(dot) == nested:
+                if numbered.setdefault(int(index), index) != index:
+                    raise _given_twice(name, f"{name}.{numbered[int(index)]}", f"{name}.{index}")
+            elif nested and not numeral:
+                plain[rest] = value
+        if numbered and plain:
+            first = f"{name}.{numbered[min(numbered)]}"
+            raise _given_twice(name, f"{name}.{next(iter(plain))}", f"{first}...")
+        return numbered, plain
 
 
 def legacy_cents(text: str) -> int:
@@ -148,18 +180,11 @@ def legacy_cents(text: str) -> int:
     return parse_cents(match.group(1) if match else text)
 
 
-def _first_present(values: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
-    return next((k for k in keys if k in values), None)
-
-
-def _indices(values: Mapping[str, str], name: str, *, nested: bool = False) -> Iterator[int]:
-    pattern = re.compile(rf"^{re.escape(name)}\.([0-9]+)" + (r"\." if nested else "$"))
-    seen: set[int] = set()
-    for key in values:
-        match = pattern.match(key)
-        if match and int(match.group(1)) not in seen:
-            seen.add(int(match.group(1)))
-            yield int(match.group(1))
+def _given_twice(name: str, one: str, other: str) -> ParameterError:
+    return ParameterError(
+        f"The parameter {name} is given more than once, as {one} and as {other}.",
+        data={"Parameter": name},
+    )
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:

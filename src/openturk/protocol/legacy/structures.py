@@ -37,11 +37,7 @@ def qualification_requirements(params: Params) -> tuple[dict[str, Any], ...]:
 
 
 def _locale_values(sub: Params) -> list[tuple[str, Params]]:
-    numbered = sub.structures("LocaleValue")
-    if numbered:
-        return numbered
-    single = sub.structure("LocaleValue")
-    return [] if single is None else [("LocaleValue", single)]
+    return sub.structures("LocaleValue")  # LocaleValue.N.Country, or one index-less LocaleValue.Country
 
 
 def _locale(locale: Params, prefix: str) -> dict[str, str]:
