@@ -22,7 +22,7 @@ from openturk.service.services import Services
 from openturk.web.file_downloads import BaseUrlMiddleware, file_routes
 from openturk.web.health import healthz_endpoint
 from openturk.web.market_pages import market_routes
-from openturk.web.worker_pages import worker_routes
+from openturk.web.worker_pages import message_page, worker_routes
 
 
 class RequestIdMiddleware:
@@ -47,15 +47,28 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+def _no_page(request: Request) -> str:
+    return f"There is no page for {request.method} {request.url.path}."
+
+
 def create_app(services: Services) -> ASGIApp:
     json_api = JsonApi(services, load_model())
     legacy = LegacyApi(services)
 
     async def root(request: Request) -> Response:
+        if (
+            request.method == "HEAD"
+        ):  # Starlette routes HEAD to GET; a GetAccountBalance may, a GrantBonus not
+            return Response(status_code=405, headers={"Allow": "GET, POST"})
         return await legacy(request)  # boto3's JSON requests never get here (see JsonApiFirst)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
+        if request.url.path.startswith("/mturk/"):  # a worker's browser: a page, not an API error
+            page = message_page("Not found" if status == 404 else "Not allowed", _no_page(request), status)
+            if isinstance(exc, HTTPException) and exc.headers:
+                page.headers.update(exc.headers)  # a 405's Allow
+            return page
         error = UnknownOperationError(f"No API at {request.method} {request.url.path}")
         error.http_status = status
         return error_response(error)

@@ -45,6 +45,14 @@ class SerializationError(ProtocolError):
     legacy_code = "AWS.MechanicalTurk.InvalidParameterValue"
 
 
+class RequestTooLargeError(ProtocolError):
+    """A request body larger than any operation needs, refused before it is read whole."""
+
+    http_status = 413
+    wire_type = "RequestEntityTooLargeException"
+    legacy_code = "AWS.MechanicalTurk.InvalidParameterValue"
+
+
 class UnknownOperationError(ProtocolError):
     wire_type = "UnknownOperationException"
     legacy_code = "AWS.InvalidOperation"

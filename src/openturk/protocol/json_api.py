@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from openturk.errors import NotImplementedYetError, OpenTurkError, ProtocolError, ServiceFault
+from openturk.protocol.bodies import read_body
 from openturk.protocol.handlers import HANDLERS, Call
 from openturk.protocol.model import ShapeModel
 from openturk.protocol.sigv4 import HttpRequest, SigV4Verifier
@@ -50,7 +51,7 @@ class JsonApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id: str = scope["state"]["request_id"]
         try:
-            body = await _read_body(receive)
+            body = await read_body(scope, receive)
             if body is None:
                 return  # the client hung up before sending its request: nobody to answer
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -116,17 +117,6 @@ def error_body(error: OpenTurkError) -> dict[str, str]:
         return {"__type": error.wire_type, "message": error.message}
     message = f"{error.message} ({int(time.time() * 1000)})" if error.stamped else error.message
     return {"__type": error.wire_type, "Message": message, "TurkErrorCode": error.turk_code}
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def error_response(error: OpenTurkError) -> Response:

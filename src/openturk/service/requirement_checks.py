@@ -64,9 +64,7 @@ COMPARATORS = ORDERED | EQUALITY | SETS | PRESENCE
 def _check_values(index: int, type_id: str, requirement: Mapping[str, Any]) -> None:
     comparator = requirement["Comparator"]
     if comparator not in COMPARATORS:  # the JSON model's enum; the legacy API brings any text
-        raise _bad(
-            index, f"'{comparator}' is not a comparator; use one of {', '.join(sorted(COMPARATORS))}."
-        )
+        raise _bad(index, f"'{comparator}' is not a comparator; use one of {', '.join(sorted(COMPARATORS))}.")
     numbers = requirement.get("IntegerValues") or []
     locales = requirement.get("LocaleValues") or []
     if requirement.get("ActionsGuarded") is not None and requirement.get("RequiredToPreview"):

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openturk.errors import OpenTurkError, ParameterError, ServiceFault, UnknownOperationError
+from openturk.protocol.bodies import read_body
 from openturk.protocol.legacy import (
     operations_assignments,
     operations_hits,
@@ -80,7 +81,9 @@ class LegacyApi:
     async def __call__(self, request: Request) -> Response:
         request_id: str = request.state.request_id
         try:
-            body = await request.body()
+            body = await read_body(request.scope, request.receive)
+            if body is None:
+                return Response(status_code=400)  # the client hung up: nobody reads this
             params = collect_params(
                 request.scope.get("query_string", b"").decode("latin-1"),
                 body,
