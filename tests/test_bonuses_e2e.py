@@ -142,6 +142,10 @@ def test_refused_bonuses_move_no_money(server: RunningServer) -> None:
             "largest amount",
         ),
         "no filter": (lambda: client.list_bonus_payments(), "Either the HITId parameter or the AssignmentId"),
+        "no reason": (
+            lambda: client.send_bonus(WorkerId=worker, AssignmentId=assignment, BonusAmount="1", Reason=" "),
+            "The Reason must not be empty",
+        ),
     }
     for name, (call, text) in cases.items():
         error = request_error(call)

@@ -91,6 +91,35 @@ def test_full_life_cycle_with_two_workers(server: RunningServer) -> None:
     assert cli(server, "ledger", "audit")["ok"] is True
 
 
+def test_a_rejection_is_overridden_only_within_30_days_and_while_the_hit_exists(
+    server: RunningServer,
+) -> None:
+    """MTurk's ApproveAssignment: OverrideRejection "only works on rejected assignments that were
+    submitted within the previous 30 days and only if the assignment's related HIT has not been
+    deleted"; refused, it pays nothing."""
+    client = server.client(server.requester(balance_cents=10_000))
+    deleted, old = (
+        client.create_hit(**hit_args(Reward="1.00", MaxAssignments=1, LifetimeInSeconds=86400 * 60))["HIT"][
+            "HITId"
+        ]
+        for _ in range(2)
+    )
+    gone = accept_and_submit(server, deleted, new_worker(server, "w1"), label="x")
+    late = accept_and_submit(server, old, new_worker(server, "w2"), label="y")
+    for assignment in (gone, late):
+        client.reject_assignment(AssignmentId=assignment, RequesterFeedback="no")
+    client.delete_hit(HITId=deleted)
+    cli(server, "clock", "advance", "31d")
+    before = balance(client)
+    for assignment, phrase in ((gone, "belongs to a deleted HIT"), (late, "more than 30 days ago")):
+        with pytest.raises(ClientError) as info:
+            client.approve_assignment(AssignmentId=assignment, OverrideRejection=True)
+        assert phrase in info.value.response["Error"]["Message"]
+        assert client.get_assignment(AssignmentId=assignment)["Assignment"]["AssignmentStatus"] == "Rejected"
+    assert balance(client) == before
+    assert cli(server, "ledger", "audit")["ok"] is True
+
+
 def test_clock_drives_auto_approval_and_expiry_refunds(server: RunningServer) -> None:
     client = server.client(server.requester(balance_cents=10_000))
     hit = client.create_hit(**hit_args(Reward="1.00", MaxAssignments=3, AutoApprovalDelayInSeconds=3600))[

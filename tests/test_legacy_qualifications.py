@@ -128,6 +128,17 @@ def test_another_requesters_type_is_out_of_reach(server: RunningServer) -> None:
         ("NotifyWorkers", {"Subject": "s", "MessageText": "m"}, MISSING),
         ("SetHITTypeNotification", {"HITTypeId": NO_TYPE, "Active": "true"}, MT + "HITTypeDoesNotExist"),
         ("SendTestEventNotification", {"TestEventType": "Ping"}, MISSING),
+        (
+            "SendTestEventNotification",
+            {
+                "TestEventType": "Bogus",
+                "Notification.1.Destination": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+                "Notification.1.Transport": "SQS",
+                "Notification.1.Version": "2006-05-05",
+                "Notification.1.EventType.1": "Ping",
+            },
+            INVALID,
+        ),
         ("GetFileUploadURL", {"AssignmentId": "3NOSUCH"}, MISSING),
         (
             "GetFileUploadURL",

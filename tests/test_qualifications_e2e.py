@@ -264,3 +264,18 @@ def test_requirements_are_checked_when_a_hit_is_created(server: RunningServer) -
             )
         )
     assert "at most 10" in _error(excinfo)[1]
+
+
+@pytest.mark.parametrize(
+    ("comparator", "left"), [("Exists", "98.11"), ("DoesNotExist", "98.20"), ("NotEqualTo", "98.20")]
+)
+def test_the_masters_fee_is_paid_for_requiring_masters_not_for_keeping_them_out(
+    server: RunningServer, comparator: str, left: str
+) -> None:
+    client = server.client(server.requester(balance_cents=10_000))
+    requirement: dict[str, object] = {"QualificationTypeId": MASTERS, "Comparator": comparator}
+    if comparator == "NotEqualTo":
+        requirement["IntegerValues"] = [1]
+    client.create_hit(**hit_args(QualificationRequirements=[requirement]))
+    # 100.00 - 3 x (0.50 + 25% or 20%, half-up per assignment: 0.13 or 0.10)
+    assert client.get_account_balance()["AvailableBalance"] == left

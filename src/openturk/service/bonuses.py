@@ -79,6 +79,8 @@ class BonusService:
             raise ParameterError(
                 "The bonus amount must be at least 0.01.", data={"BonusAmount": format_amount(amount_cents)}
             )
+        if not reason.strip():  # the worker is shown it: a bonus says why it is paid
+            raise ParameterError("The Reason must not be empty: the worker receiving the bonus sees it.")
         fee = bonus_fee(self._settings.fees, amount_cents)
         with self._tx.write() as (conn, now):
             bonus_id = ids.entity_id()

@@ -163,6 +163,8 @@ class NotificationService:
     def send_test_event(self, requester_id: str, spec: NotificationSpec, test_event_type: str) -> None:
         """Queue one message of ``test_event_type`` to the destination; delivery sends it at once."""
         validate_spec(spec, test=True)
+        if test_event_type not in events.EVENT_TYPES:  # the JSON model's enum; legacy brings any text
+            raise _invalid("TestEventType", test_event_type, "not an event type.")
         with self._tx.write() as (conn, now):
             is_ping = test_event_type == "Ping"
             body = events.message_body(

@@ -11,6 +11,15 @@ from openturk.settings import Fees
 
 # Production and sandbox Masters qualification type ids: HITs requiring them pay the Masters fee.
 MASTERS_QUALIFICATION_IDS = frozenset({"2F1QJWKUDD8XADTFD2Q0G6UTO95ALH", "2ARFPLSP75KLA8M8DH1HTEQVJT3SY6"})
+# A requirement with these keeps Masters out rather than asking for them: no Masters fee.
+_EXCLUDING = frozenset({"DoesNotExist", "NotEqualTo", "NotIn"})
+
+
+def requires_masters(requirements: Iterable[Mapping[str, Any]]) -> bool:
+    return any(
+        r.get("QualificationTypeId") in MASTERS_QUALIFICATION_IDS and r.get("Comparator") not in _EXCLUDING
+        for r in requirements
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,7 @@ def slot_price(
     rate = fees.reward_rate
     if max_assignments >= fees.large_hit_threshold:
         rate += fees.large_hit_rate
-    if any(r.get("QualificationTypeId") in MASTERS_QUALIFICATION_IDS for r in requirements):
+    if requires_masters(requirements):
         rate += fees.masters_rate
     return SlotPrice(reward_cents, fee_cents(reward_cents, rate, fees.minimum_cents))
 

@@ -128,6 +128,8 @@ def approve(
         )
     _require(a, ("Submitted", "Rejected"), "Submitted")
     rejected = a.status == "Rejected"
+    if rejected:
+        _check_override(hit, a, now)
     slots.pay_reward(conn, hit, a.id, a.worker_id, at=now, request_id=request_id, reserve_first=rejected)
     _set(
         conn,
@@ -143,6 +145,25 @@ def approve(
     events.record_event(conn, now, "AssignmentApproved", hit.id, a.id)
     slots.settle(conn, hit.id, now, request_id)
     return True
+
+
+# ApproveAssignment's OverrideRejection "only works on rejected assignments that were submitted within
+# the previous 30 days and only if the assignment's related HIT has not been deleted" (MTurk's docs).
+OVERRIDE_WINDOW = timedelta(days=30)
+
+
+def _check_override(hit: Row[Any], a: Row[Any], now: datetime) -> None:
+    if hit.status == "Disposed":
+        raise InvalidStateError(
+            f"Assignment {a.id} belongs to a deleted HIT; its rejection can no longer be overridden.",
+            data={"AssignmentId": a.id, "AssignmentStatus": a.status},
+        )
+    if a.submitted_at is not None and now - a.submitted_at > OVERRIDE_WINDOW:
+        raise InvalidStateError(
+            f"Assignment {a.id} was submitted more than 30 days ago; its rejection can no longer be "
+            "overridden.",
+            data={"AssignmentId": a.id, "AssignmentStatus": a.status},
+        )
 
 
 def reject(
