@@ -202,3 +202,35 @@ def test_public_url_names_the_server_behind_a_proxy(db_url: str) -> None:
     finally:
         with_proxy.stop()
     assert url.startswith("https://turk.lab.example.org/mturk/files/")
+
+
+def test_a_refused_submission_leaves_no_file_behind(turk: RunningServer, tmp_path: Path) -> None:
+    """Files are copied only for a submission that can be taken, and removed again when it is refused
+    later (a required answer missing): the files folder holds exactly the files of stored answers."""
+    folder = tmp_path / "files"
+    owner = turk.client(turk.requester())
+    form = UPLOAD_FORM.replace(
+        "<QuestionIdentifier>caption</QuestionIdentifier>",
+        "<QuestionIdentifier>caption</QuestionIdentifier><IsRequired>true</IsRequired>",
+    )
+    _, assignment = _accepted(turk, owner, form)
+    big = {"photo": ("cat.png", os.urandom(150_000), "image/png")}  # past the 64 KiB kept in the database
+
+    no_caption = _post(turk, assignment, big)
+    assert no_caption.status_code == 400
+    assert "required" in no_caption.text
+    assert list(folder.glob("*")) == []
+    assert _post(turk, assignment, big, caption="a cat").status_code == 200
+    assert len(list(folder.glob("*"))) == 1
+    # Submitted now: twenty more large files for it are refused before a byte is written.
+    again = _post(
+        turk, assignment, {f"f{n}": (f"{n}.bin", os.urandom(100_000), "image/png") for n in range(20)}
+    )
+    assert again.status_code == 400
+    assert "status of: Accepted" in again.text
+    assert len(list(folder.glob("*"))) == 1
+    returned_hit, returned = _accepted(turk, owner)
+    cli(turk, "worker", "return", returned)
+    assert _post(turk, returned, big).status_code == 400
+    assert len(list(folder.glob("*"))) == 1
+    assert owner.get_hit(HITId=returned_hit)["HIT"]["NumberOfAssignmentsPending"] == 0

@@ -5,9 +5,10 @@ temporary URLs GetFileUploadURL hands the requester.
   posted for an ExternalQuestion or HTMLQuestion is bounded by ``OPENTURK_FILES_MAX_BYTES`` (100 MB).
 * Files up to ``OPENTURK_FILES_INLINE_BYTES`` (64 KiB) are kept in the database; larger ones in a files
   folder outside it: ``OPENTURK_FILES_DIR``, or ``<database file>.files/`` next to an SQLite file, or
-  ``./openturk-files`` otherwise.  The row is written in the submission's transaction; the file's
-  bytes are written just before it (a rolled-back submission may leave an unreferenced file behind,
-  never a row without its file).
+  ``./openturk-files`` otherwise.  A submission is checked first (its assignment can be submitted, its
+  fields are questions) without reading a byte; then the files are copied in, outside any transaction;
+  then their rows are written in the submission's transaction.  A submission that fails at any step
+  removes the files it copied: no row without its file, and no file without its row.
 * The answer carries MTurk's ``UploadedFileSizeInBytes`` and ``UploadedFileKey``.
 * GetFileUploadURL: ``/mturk/files/<key>?requester=..&expires=..&signature=..``, an HMAC (keyed from the
   marketplace's secret) over the file, the owning requester and the expiry, 60 seconds ahead on the
@@ -31,7 +32,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Row
 
 from openturk import ids
-from openturk.errors import OpenTurkError, ParameterError
+from openturk.errors import ParameterError
 from openturk.service import transitions
 from openturk.service.questions import Question, QuestionKind
 from openturk.service.uow import MarketTransactions
@@ -53,12 +54,6 @@ class IncomingFile:
     filename: str | None
     content_type: str | None
     stream: IO[bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    id: str
-    size_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,22 +109,41 @@ def check_text_answers(question: Question, answers: Sequence[tuple[str, str]]) -
             )
 
 
-def store_files(
-    conn: Connection,
-    store: FileStore,
-    assignment: Row[Any],
-    question: Question,
-    files: Sequence[IncomingFile],
-    now: datetime,
-) -> dict[str, tuple[int, str]]:
-    """Check and keep each file of a submission; returns ``{field: (size, key)}`` for the answer."""
-    kept: dict[str, tuple[int, str]] = {}
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A file part that may be kept, with the size bounds it must meet."""
+
+    incoming: IncomingFile
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A file's bytes, checked and on disk (or in memory, to go into the database), with no row yet."""
+
+    id: str
+    field: str
+    filename: str | None
+    content_type: str | None
+    size_bytes: int
+    sha256: str
+    content: bytes | None  # small files: kept in the database row
+    path: Path | None  # larger ones: in the files folder
+
+
+def check_files(store: FileStore, question: Question, files: Sequence[IncomingFile]) -> list[Accepted]:
+    """Which file parts a submission may keep and within which sizes: one per field, and in a
+    QuestionForm only for its FileUploadAnswer questions.  Reads no bytes."""
+    seen: set[str] = set()
+    accepted = []
     for incoming in files:
-        if incoming.field in kept:
+        if incoming.field in seen:
             raise ParameterError(
                 f"Question '{incoming.field}' has more than one file.",
                 data={"QuestionIdentifier": incoming.field},
             )
+        seen.add(incoming.field)
         low, high = 0, store.max_bytes
         if question.kind is QuestionKind.FORM:
             bounds = _bounds(question, incoming.field)
@@ -139,26 +153,64 @@ def store_files(
                     data={"QuestionIdentifier": incoming.field},
                 )
             low, high = bounds
-        stored = _keep(conn, store, assignment, incoming, low, high, now)
-        kept[incoming.field] = (stored.size_bytes, stored.id)
-    return kept
+        accepted.append(Accepted(incoming, low, high))
+    return accepted
 
 
-def _keep(
-    conn: Connection,
-    store: FileStore,
-    assignment: Row[Any],
-    incoming: IncomingFile,
-    low: int,
-    high: int,
-    now: datetime,
-) -> StoredFile:
+def stage_files(store: FileStore, accepted: Sequence[Accepted]) -> list[StagedFile]:
+    """Copy each file in (outside any transaction: a large copy must not hold the write lock); on
+    any failure nothing of this submission is left on disk."""
+    staged: list[StagedFile] = []
+    try:
+        for item in accepted:
+            staged.append(_stage(store, item))
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def record_files(
+    conn: Connection, assignment: Row[Any], staged: Sequence[StagedFile], now: datetime
+) -> dict[str, tuple[int, str]]:
+    """The staged files' rows, in the submission's transaction; returns ``{field: (size, key)}``."""
+    for item in staged:
+        conn.execute(
+            insert(uploaded_files).values(
+                id=item.id,
+                assignment_id=assignment.id,
+                hit_id=assignment.hit_id,
+                requester_id=assignment.requester_id,
+                question_identifier=item.field,
+                filename=(item.filename or None) and item.filename[:255],
+                content_type=(item.content_type or None) and item.content_type[:255],
+                size_bytes=item.size_bytes,
+                sha256=item.sha256,
+                content=item.content,
+                storage_path=item.id if item.path is not None else None,
+                created_at=now,
+            )
+        )
+    return {item.field: (item.size_bytes, item.id) for item in staged}
+
+
+def discard(staged: Sequence[StagedFile]) -> None:
+    """Remove staged files whose submission did not commit."""
+    for item in staged:
+        if item.path is not None:
+            item.path.unlink(missing_ok=True)
+
+
+def _stage(store: FileStore, item: Accepted) -> StagedFile:
+    incoming, low, high = item.incoming, item.low, item.high
     file_id = ids.entity_id()
     digest = hashlib.sha256()
     head = bytearray()
     size = 0
     target: IO[bytes] | None = None
     path = store.folder / file_id
+    if incoming.stream.seekable():  # from the start, also when the service call is run again
+        incoming.stream.seek(0)
     try:
         while chunk := incoming.stream.read(_CHUNK):
             size += len(chunk)
@@ -178,38 +230,31 @@ def _keep(
                 target.write(head)
                 head = bytearray()
             target.write(chunk)
-    except OpenTurkError:
+        if size < low:
+            raise ParameterError(
+                f"The file for question '{incoming.field}' is smaller than {low} bytes (MinFileSizeInBytes).",
+                data={"QuestionIdentifier": incoming.field},
+            )
+        if target is not None:
+            target.flush()
+            os.fsync(target.fileno())
+    except BaseException:
         if target is not None:
             target.close()
             path.unlink(missing_ok=True)
         raise
     if target is not None:
-        target.flush()
-        os.fsync(target.fileno())
         target.close()
-    if size < low:
-        path.unlink(missing_ok=True)
-        raise ParameterError(
-            f"The file for question '{incoming.field}' is smaller than {low} bytes (MinFileSizeInBytes).",
-            data={"QuestionIdentifier": incoming.field},
-        )
-    conn.execute(
-        insert(uploaded_files).values(
-            id=file_id,
-            assignment_id=assignment.id,
-            hit_id=assignment.hit_id,
-            requester_id=assignment.requester_id,
-            question_identifier=incoming.field,
-            filename=(incoming.filename or None) and incoming.filename[:255],
-            content_type=(incoming.content_type or None) and incoming.content_type[:255],
-            size_bytes=size,
-            sha256=digest.hexdigest(),
-            content=bytes(head) if target is None else None,
-            storage_path=file_id if target is not None else None,
-            created_at=now,
-        )
+    return StagedFile(
+        file_id,
+        incoming.field,
+        incoming.filename,
+        incoming.content_type,
+        size,
+        digest.hexdigest(),
+        bytes(head) if target is None else None,
+        path if target is not None else None,
     )
-    return StoredFile(file_id, size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,6 +177,11 @@ def reject(
     slots.settle(conn, hit.id, now, request_id)
 
 
+def require_status(a: Row[Any], status: str) -> None:
+    """Refuse, as the transition itself would, an assignment not in ``status``."""
+    _require(a, (status,), status)
+
+
 def _require(a: Row[Any], allowed: tuple[str, ...], shown: str) -> None:
     if a.status not in allowed:
         raise InvalidStateError(

@@ -134,16 +134,30 @@ class WorkerService:
     ) -> str:
         """Store the answers as a QuestionFormAnswers document (and any uploaded files, see
         ``file_uploads``); returns the new assignment status."""
-        with self._tx.write() as (conn, now):
-            row = transitions.load_assignment(conn, assignment_id)
-            hit = slots.load_hit(conn, row.hit_id)
-            question = parse_question(hit.question)
-            file_uploads.check_text_answers(question, answers)
+        staged: list[file_uploads.StagedFile] = []
+        if files:
+            # Everything that can be told without the bytes first, so a submission that will be
+            # refused copies nothing; then the copy, outside any transaction.
             store = file_uploads.FileStore.for_database(self._tx.db.url)
-            uploads = file_uploads.store_files(conn, store, row, question, files, now) if files else {}
-            validate_form_answers(question, [*answers, *((k, key) for k, (_, key) in uploads.items())])
-            document = answers_document(answers, question=question, uploads=uploads)
-            return transitions.submit(conn, row, document, now, None)
+            with self._tx.read() as (conn, _now):
+                row = transitions.load_assignment(conn, assignment_id)
+                transitions.require_status(row, "Accepted")
+                question = parse_question(slots.load_hit(conn, row.hit_id).question)
+                file_uploads.check_text_answers(question, answers)
+                accepted = file_uploads.check_files(store, question, files)
+            staged = file_uploads.stage_files(store, accepted)
+        try:
+            with self._tx.write() as (conn, now):
+                row = transitions.load_assignment(conn, assignment_id)
+                question = parse_question(slots.load_hit(conn, row.hit_id).question)
+                file_uploads.check_text_answers(question, answers)
+                uploads = file_uploads.record_files(conn, row, staged, now)
+                validate_form_answers(question, [*answers, *((k, key) for k, (_, key) in uploads.items())])
+                document = answers_document(answers, question=question, uploads=uploads)
+                return transitions.submit(conn, row, document, now, None)
+        except BaseException:
+            file_uploads.discard(staged)
+            raise
 
     def return_assignment(self, assignment_id: str) -> None:
         with self._tx.write() as (conn, now):
