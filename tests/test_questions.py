@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openturk.errors import ParameterError, QuestionXMLError
+from openturk.service.form_answers import answers_document, parse_answers, validate_form_answers
+from openturk.service.free_text import AnswerFormat, FreeText
 from openturk.service.questions import (
     ANSWERS_NS,
     FORM_NS,
@@ -18,10 +20,7 @@ from openturk.service.questions import (
     FormQuestion,
     Question,
     QuestionKind,
-    answers_document,
-    parse_answers,
     parse_question,
-    validate_form_answers,
 )
 
 EXTERNAL = """<?xml version="1.0" encoding="UTF-8"?>
@@ -175,6 +174,9 @@ def test_question_form_with_selection_and_free_text() -> None:
     parsed = parse_question(FORM)
     assert parsed.kind is QuestionKind.FORM
     assert parsed.frame_height is None
+    assert parsed.overview == (
+        'Game 01523, "X" to play\nYou are helping to decide the next move in a game of Tic-Tac-Toe.'
+    )
     assert parsed.form_questions == (
         FormQuestion(
             identifier="nextmove",
@@ -192,6 +194,13 @@ def test_question_form_with_selection_and_free_text() -> None:
             answer_kind="FreeTextAnswer",
             selections=(),
             text='How likely is it that player "X" can win?\nThink ahead\nBe honest',
+            free_text=FreeText(
+                numeric=True,
+                min_value=0,
+                max_value=100,
+                formats=(AnswerFormat("\\S", False, "The content cannot be blank."),),
+                default_text="50",
+            ),
         ),
     )
 
@@ -797,3 +806,96 @@ def test_the_values_are_frozen() -> None:
         parsed.frame_height = 1  # type: ignore[misc]
     assert QuestionKind("HTMLQuestion") is QuestionKind.HTML
     assert str(QuestionKind.FORM) == "QuestionForm"
+
+
+# --- FreeTextAnswer constraints, checked as MTurk's worker site checks them ----------------------------
+
+
+def _free_text(constraints: str, extra: str = "") -> Question:
+    answer = f"<FreeTextAnswer><Constraints>{constraints}</Constraints>{extra}</FreeTextAnswer>"
+    return parse_question(form(question(answer)))
+
+
+@pytest.mark.parametrize(
+    ("constraints", "good", "bad", "why"),
+    [
+        ('<IsNumeric minValue="18" maxValue="99"/>', ["18", "99", " 42 "], ["17", "100"], "must be at"),
+        ("<IsNumeric/>", ["-3", "+7", "0"], ["1.5", "one", "1e3"], "must be a whole number"),
+        ('<Length minLength="2" maxLength="3"/>', ["ab", "abc"], ["a", "abcd"], "characters long"),
+        (
+            '<AnswerFormatRegex regex="^[a-z]+$" errorText="Lower-case letters only."/>',
+            ["abc"],
+            ["ABC", "ab1"],
+            "Lower-case letters only.",
+        ),
+        ('<AnswerFormatRegex regex="^[a-z]+$" flags="i"/>', ["ABC", "abc"], ["a b"], "does not match"),
+        # MTurk's own example: \S anywhere, so "not blank", not "one character".
+        ('<AnswerFormatRegex regex="\\S"/>', ["a long answer"], [], ""),
+    ],
+)
+def test_free_text_constraints_refuse_what_the_worker_site_would(
+    constraints: str, good: list[str], bad: list[str], why: str
+) -> None:
+    parsed = _free_text(constraints)
+    for value in good:
+        validate_form_answers(parsed, [("q1", value)])
+    for value in bad:
+        with pytest.raises(ParameterError, match=why):
+            validate_form_answers(parsed, [("q1", value)])
+    validate_form_answers(parsed, [("q1", "")])  # unanswered: IsRequired's business, not the constraints'
+
+
+@pytest.mark.parametrize(
+    ("constraints", "detail"),
+    [
+        ('<AnswerFormatRegex regex="([a-z"/>', "is not a valid regular expression"),
+        ('<AnswerFormatRegex regex="a" flags="g"/>', "attribute 'flags'"),
+        ("<AnswerFormatRegex/>", "must have a 'regex' attribute"),
+        ('<IsNumeric minValue="ten"/>', "attribute 'minValue'"),
+        ('<Length minLength="5" maxLength="2"/>', "minLength must not be larger than maxLength"),
+        ("<Unknown/>", "Unknown"),
+    ],
+)
+def test_bad_constraints_are_refused_when_the_hit_is_created(constraints: str, detail: str) -> None:
+    error = refused(
+        form(question(f"<FreeTextAnswer><Constraints>{constraints}</Constraints></FreeTextAnswer>"))
+    )
+    assert detail in error.message
+
+
+def test_default_text_and_lines_are_read() -> None:
+    parsed = _free_text(
+        "", "<DefaultText>fifty</DefaultText><NumberOfLinesSuggestion>4</NumberOfLinesSuggestion>"
+    )
+    (form_question,) = parsed.form_questions
+    assert form_question.free_text is not None
+    assert (form_question.free_text.default_text, form_question.free_text.lines) == ("fifty", 4)
+
+
+def test_empty_selection_values_are_no_answer_and_answers_follow_the_questions() -> None:
+    """A browser posts the empty "Other" box and the drop-down's "Choose..." option as empty values:
+    they are no answer, not an empty OtherSelectionText; files take their question's place."""
+    selection = (
+        "<AnswerSpecification><SelectionAnswer><StyleSuggestion>checkbox</StyleSuggestion><Selections>"
+        "<Selection><SelectionIdentifier>red</SelectionIdentifier><Text>Red</Text></Selection>"
+        "<OtherSelection/></Selections></SelectionAnswer></AnswerSpecification>"
+    )
+    document = (
+        f'<QuestionForm xmlns="{FORM_NS_2005}">'
+        f"<Question><QuestionIdentifier>colour</QuestionIdentifier><QuestionContent><Text>c</Text>"
+        f"</QuestionContent>{selection}</Question>"
+        "<Question><QuestionIdentifier>photo</QuestionIdentifier><QuestionContent><Text>p</Text>"
+        "</QuestionContent><AnswerSpecification><FileUploadAnswer><MaxFileSizeInBytes>100</MaxFileSizeInBytes>"
+        "<MinFileSizeInBytes>1</MinFileSizeInBytes></FileUploadAnswer></AnswerSpecification></Question>"
+        "<Question><QuestionIdentifier>note</QuestionIdentifier><QuestionContent><Text>n</Text>"
+        "</QuestionContent><AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question>"
+        "</QuestionForm>"
+    )
+    parsed = parse_question(document)
+    posted = [("colour", "red"), ("colour", ""), ("note", "hi")]
+    validate_form_answers(parsed, posted)
+    written = answers_document(posted, question=parsed, uploads={"photo": (5, "KEY")})
+    assert parse_answers(written) == [("colour", "red"), ("photo", "KEY"), ("note", "hi")]
+    assert "OtherSelectionText" not in written
+    nothing = answers_document([("colour", "")], question=parsed)
+    assert parse_answers(nothing) == []

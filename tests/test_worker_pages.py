@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import httpx
 import pytest
 
-from openturk.service.questions import parse_answers
+from openturk.service.form_answers import parse_answers
 from tests.hit_support import EXTERNAL, HTML, cli, hit_args, new_worker
 from tests.support import HTTP, RunningServer
 
@@ -318,3 +318,55 @@ def test_task_page_errors(server: RunningServer) -> None:
         assert_html(page, 200, "You returned this assignment.")
         reader = PageReader(page.text)
         assert (reader.forms, reader.iframes) == ([], [])
+
+
+CONSTRAINED_FORM = (
+    f'<QuestionForm xmlns="{FORM_NS}"><Overview><Title>Tell us about you</Title><Text>Two minutes.</Text>'
+    "</Overview><Question><QuestionIdentifier>age</QuestionIdentifier><IsRequired>true</IsRequired>"
+    "<QuestionContent><Text>Age?</Text></QuestionContent><AnswerSpecification><FreeTextAnswer><Constraints>"
+    '<IsNumeric minValue="18" maxValue="99"/></Constraints><DefaultText>30</DefaultText></FreeTextAnswer>'
+    "</AnswerSpecification></Question>"
+    "<Question><QuestionIdentifier>code</QuestionIdentifier><QuestionContent><Text>Code?</Text>"
+    '</QuestionContent><AnswerSpecification><FreeTextAnswer><Constraints><Length maxLength="5"/>'
+    '<AnswerFormatRegex regex="^[A-Z]+$" errorText="Capital letters only."/></Constraints>'
+    "<NumberOfLinesSuggestion>1</NumberOfLinesSuggestion></FreeTextAnswer></AnswerSpecification></Question>"
+    "<Question><QuestionIdentifier>colour</QuestionIdentifier><QuestionContent><Text>Colour?</Text>"
+    "</QuestionContent><AnswerSpecification><SelectionAnswer><StyleSuggestion>radiobutton</StyleSuggestion>"
+    "<Selections><Selection><SelectionIdentifier>red</SelectionIdentifier><Text>Red</Text></Selection>"
+    "<OtherSelection/></Selections></SelectionAnswer></AnswerSpecification></Question>"
+    "<Question><QuestionIdentifier>size</QuestionIdentifier><QuestionContent><Text>Size?</Text>"
+    "</QuestionContent><AnswerSpecification><SelectionAnswer><StyleSuggestion>dropdown</StyleSuggestion>"
+    "<Selections><Selection><SelectionIdentifier>s</SelectionIdentifier><Text>Small</Text></Selection>"
+    "</Selections></SelectionAnswer></AnswerSpecification></Question></QuestionForm>"
+)
+
+
+def test_a_question_form_shows_its_overview_and_enforces_its_constraints(
+    server: RunningServer, public_url: str
+) -> None:
+    client = server.client(server.requester())
+    hit_id = client.create_hit(**hit_args(Question=CONSTRAINED_FORM))["HIT"]["HITId"]
+    assignment_id, task_url = accept(server, hit_id, new_worker(server))
+    page = HTTP.get(task_url)
+    assert_html(page, 200, "Tell us about you", "Two minutes.")
+    assert (
+        '<input type="number" step="1" id="q0" name="age" required min="18" max="99" value="30">' in page.text
+    )
+    assert '<textarea id="q1" name="code" maxlength="5" rows="1"></textarea>' in page.text
+    (form,) = PageReader(page.text).forms
+    # The worker leaves the "Other" box and the drop-down alone: the browser posts them empty.
+    blank = [("colour", "red"), ("colour", ""), ("size", "")]
+    for answers, why in (
+        ([("age", "seventeen")], "must be a whole number"),
+        ([("age", "17")], "must be at least 18"),
+        ([("age", "30"), ("code", "ABCDEF")], "at most 5 characters long"),
+        ([("age", "30"), ("code", "abc")], "Capital letters only."),
+    ):
+        refused = post_form(form.action, [("assignmentId", assignment_id), *answers, *blank])
+        assert_html(refused, 400, "Your work was not submitted", why)
+        assert server.services.workers.task(assignment_id).status == "Accepted"
+    good = [("assignmentId", assignment_id), ("age", " 42"), ("code", "ABC"), *blank]
+    assert_html(post_form(form.action, good), 200, "Your work was submitted")
+    answer = client.get_assignment(AssignmentId=assignment_id)["Assignment"]["Answer"]
+    assert parse_answers(answer) == [("age", " 42"), ("code", "ABC"), ("colour", "red")]
+    assert "OtherSelectionText" not in answer

@@ -14,24 +14,23 @@ A HIT's ``Question`` is one of three XML documents, each in the namespace of its
 
 The checks follow the schemas (required and unique children, unknown elements, integers, booleans,
 enumerations) but not the order of sibling elements.  Every document is parsed with ``defusedxml`` and
-refused if it carries a DTD, entity declarations or external references.  Answers are returned as
-MTurk returns ``Assignment.Answer``: a compact ``QuestionFormAnswers`` (2005-10-01) document.
+refused if it carries a DTD, entity declarations or external references.  A FreeTextAnswer's
+Constraints are read by ``free_text``; the answers to a question are ``form_answers``' business.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
-from xml.sax.saxutils import escape
 
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from openturk.errors import ParameterError
+from openturk.service.free_text import FreeText, parse_free_text
 from openturk.service.mturk_xml import (
     XML_SPACE,
     children,
@@ -61,10 +60,7 @@ STYLE_SUGGESTIONS = frozenset({"radiobutton", "checkbox", "list", "dropdown", "c
 # Styles that take several selections: without a MaxSelectionCount, as many as there are.
 _SEVERAL_STYLES = frozenset({"checkbox", "multichooser"})
 _CONTENT = frozenset({"Title", "Text", "List", "FormattedContent", "Binary", "EmbeddedBinary"})
-_FREE_TEXT = frozenset({"Constraints", "DefaultText", "NumberOfLinesSuggestion"})
-_ANSWER_VALUES = ("FreeText", "SelectionIdentifier", "OtherSelectionText", "UploadedFileKey")
 
-_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TAG = re.compile(r"<[^>]*>")
 _ROOTS = {
     "ExternalQuestion": (EXTERNAL_NS,),
@@ -93,6 +89,7 @@ class FormQuestion:
     style: str | None = None
     min_selections: int = 1
     max_selections: int | None = 1
+    free_text: FreeText | None = None  # a FreeTextAnswer's constraints and suggestions
 
     @property
     def several(self) -> bool:
@@ -108,6 +105,7 @@ class Question:
     html_content: str | None = None
     frame_height: int | None = None
     form_questions: tuple[FormQuestion, ...] = ()
+    overview: str = ""  # a QuestionForm's Overview elements, as plain text, for the worker
 
 
 def _squash(text: str) -> str:
@@ -154,7 +152,8 @@ def parse_question(document: str) -> Question:
         found = f"'{ns}'" if ns else "no namespace"
         raise fail(f"Element '{name}' must be in the namespace '{_ROOTS[name][0]}', found {found}.")
     if name == "QuestionForm":
-        return Question(QuestionKind.FORM, document, form_questions=_form(root, ns))
+        questions, overview = _form(root, ns)
+        return Question(QuestionKind.FORM, document, form_questions=questions, overview=overview)
     if name == "HTMLQuestion":
         kids = children(root, ns, frozenset({"HTMLContent", "FrameHeight"}))
         content = leaf(one(kids, "HTMLContent", name)).strip()
@@ -180,14 +179,15 @@ def _check_url(url: str) -> None:
         raise fail(f"The ExternalURL '{clip(url)}' is not an absolute http or https URL.")
 
 
-def _form(root: Element, ns: str) -> tuple[FormQuestion, ...]:
+def _form(root: Element, ns: str) -> tuple[tuple[FormQuestion, ...], str]:
     legacy = ns == FORM_NS_2005  # only the 2005-10-01 schema still has Application and FileUploadAnswer
     content = _CONTENT | {"Application"} if legacy else _CONTENT
     answers = frozenset({"FreeTextAnswer", "SelectionAnswer"} | ({"FileUploadAnswer"} if legacy else set()))
     questions: list[FormQuestion] = []
+    overview: list[str] = []
     for element in children(root, ns, frozenset({"Overview", "Question"})):
         if split(element.tag)[1] == "Overview":
-            children(element, ns, content)
+            overview.append(_content_text(children(element, ns, content)))
             continue
         question = _form_question(element, ns, content, answers)
         if any(seen.identifier == question.identifier for seen in questions):
@@ -195,7 +195,7 @@ def _form(root: Element, ns: str) -> tuple[FormQuestion, ...]:
         questions.append(question)
     if not questions:
         raise fail("Element 'QuestionForm' must contain at least one 'Question'.")
-    return tuple(questions)
+    return tuple(questions), "\n".join(text for text in overview if text)
 
 
 def _form_question(
@@ -238,6 +238,7 @@ def _form_question(
             max_selections=choice.most,
         )
     file_size_range: tuple[int, int] | None = None
+    free_text: FreeText | None = None
     if kind == "FileUploadAnswer":
         sizes = children(answer, ns, frozenset({"MinFileSizeInBytes", "MaxFileSizeInBytes"}))
         low = integer(one(sizes, "MinFileSizeInBytes", kind), 0, MAX_FILE_SIZE)
@@ -246,8 +247,17 @@ def _form_question(
             raise fail("MinFileSizeInBytes must not be larger than MaxFileSizeInBytes.")
         file_size_range = (low, high)
     else:
-        children(answer, ns, _FREE_TEXT)
-    return FormQuestion(identifier, display_name, required, kind, (), text, file_size_range=file_size_range)
+        free_text = parse_free_text(answer, ns)
+    return FormQuestion(
+        identifier,
+        display_name,
+        required,
+        kind,
+        (),
+        text,
+        file_size_range=file_size_range,
+        free_text=free_text,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +292,7 @@ def _selection_answer(answer: Element, ns: str) -> _Choice:
     selections: list[tuple[str, str]] = []
     for entry in entries:
         if split(entry.tag)[1] == "OtherSelection":
-            children(entry, ns, _FREE_TEXT)
+            parse_free_text(entry, ns)  # checked as a FreeTextAnswer; its text is not constrained here
             continue
         parts = children(entry, ns, frozenset({"SelectionIdentifier", "Text", "FormattedContent", "Binary"}))
         identifier = leaf(one(parts, "SelectionIdentifier", "Selection")).strip(XML_SPACE)
@@ -297,111 +307,3 @@ def _selection_answer(answer: Element, ns: str) -> _Choice:
     if not selections:
         raise fail("Element 'Selections' must contain at least one 'Selection'.")
     return _Choice(tuple(selections), allows_other, style, least, most)
-
-
-def _xml_text(value: str) -> str:
-    """Escape text for an ASCII XML document; characters XML 1.0 cannot carry become U+FFFD."""
-    clean = _NOT_XML_CHAR.sub("\ufffd", value)
-    return escape(clean, {"\r": "&#13;"}).encode("ascii", "xmlcharrefreplace").decode("ascii")
-
-
-def answers_document(
-    answers: Sequence[tuple[str, str]],
-    *,
-    question: Question | None = None,
-    uploads: Mapping[str, tuple[int, str]] | None = None,
-) -> str:
-    """QuestionFormAnswers as MTurk returns it in Assignment.Answer: compact, ASCII, in the given order.
-
-    Every answer is ``FreeText``, as for External and HTML questions.  Given the QuestionForm the
-    answers belong to, a SelectionAnswer's values are grouped in one Answer, as MTurk does, as
-    ``SelectionIdentifier`` (or ``OtherSelectionText`` for a value that is no selection).  ``uploads``
-    maps a question to its uploaded file's (size, key): ``UploadedFileSizeInBytes``, ``UploadedFileKey``.
-    """
-    kinds = {fq.identifier: fq for fq in question.form_questions} if question is not None else {}
-    grouped: dict[str, list[str]] = {}
-    order: list[tuple[str, list[str]]] = []
-    for identifier, value in answers:
-        form_question = kinds.get(identifier)
-        if form_question is None or form_question.answer_kind != "SelectionAnswer":
-            order.append((identifier, [f"<FreeText>{_xml_text(value)}</FreeText>"]))
-            continue
-        if identifier not in grouped:
-            grouped[identifier] = []
-            order.append((identifier, grouped[identifier]))
-        known = any(value == sid for sid, _ in form_question.selections)
-        tag = "SelectionIdentifier" if known else "OtherSelectionText"
-        grouped[identifier].append(f"<{tag}>{_xml_text(value)}</{tag}>")
-    for identifier, (size, key) in (uploads or {}).items():
-        sized = f"<UploadedFileSizeInBytes>{size}</UploadedFileSizeInBytes>"
-        order.append((identifier, [f"{sized}<UploadedFileKey>{_xml_text(key)}</UploadedFileKey>"]))
-    body = "".join(
-        f"<Answer><QuestionIdentifier>{_xml_text(identifier)}</QuestionIdentifier>{''.join(values)}</Answer>"
-        for identifier, values in order
-    )
-    head = f'<?xml version="1.0" encoding="ASCII"?><QuestionFormAnswers xmlns="{ANSWERS_NS}">'
-    return f"{head}{body}</QuestionFormAnswers>"
-
-
-def parse_answers(document: str) -> list[tuple[str, str]]:
-    """(QuestionIdentifier, value) pairs of a QuestionFormAnswers document, one per answer value."""
-    if not document.strip(XML_SPACE):
-        return []  # the API model: "If the Worker does not provide any answers, ... Answer may be empty."
-    root = parse_xml(document, "Answer")
-    if (expected := f"{{{ANSWERS_NS}}}QuestionFormAnswers") != root.tag:
-        raise fail(f"Expected the root element '{expected}', found '{root.tag}'.", "Answer")
-    pairs: list[tuple[str, str]] = []
-    names = frozenset({"QuestionIdentifier", "UploadedFileSizeInBytes", *_ANSWER_VALUES})
-    for answer in children(root, ANSWERS_NS, frozenset({"Answer"}), "Answer"):
-        kids = children(answer, ANSWERS_NS, names, "Answer")
-        identifier = leaf(one(kids, "QuestionIdentifier", "Answer", "Answer"), "Answer")
-        values = [leaf(kid, "Answer") for kid in kids if split(kid.tag)[1] in _ANSWER_VALUES]
-        pairs.extend((identifier, value) for value in values or [""])
-    return pairs
-
-
-def validate_form_answers(question: Question, answers: Sequence[tuple[str, str]]) -> None:
-    """Check a worker's submission against a QuestionForm; External and HTML questions take anything."""
-    if question.kind is not QuestionKind.FORM:
-        return
-    by_identifier = {fq.identifier: fq for fq in question.form_questions}
-    seen: set[str] = set()
-    answered: set[str] = set()
-    picked: dict[str, set[str]] = {}
-    for identifier, value in answers:
-        form_question = by_identifier.get(identifier)
-        data = {"QuestionIdentifier": identifier}
-        if form_question is None:
-            message = f"There is no question '{clip(identifier)}' in this HIT's QuestionForm."
-            raise ParameterError(message, data=data)
-        selection = form_question.answer_kind == "SelectionAnswer"
-        if identifier in seen and not selection:
-            raise ParameterError(f"Question '{clip(identifier)}' is answered more than once.", data=data)
-        seen.add(identifier)
-        if not value.strip():
-            continue
-        valid = {sid for sid, _ in form_question.selections}
-        if selection and value not in valid and not form_question.allows_other:
-            message = f"'{clip(value)}' is not a selection of question '{clip(identifier)}'."
-            raise ParameterError(message, data=data)
-        answered.add(identifier)
-        if selection:
-            picked.setdefault(identifier, set()).add(value)
-    for identifier, values in picked.items():
-        _check_selection_count(by_identifier[identifier], len(values))
-    for form_question in question.form_questions:
-        if form_question.required and form_question.identifier not in answered:
-            message = f"Question '{clip(form_question.identifier)}' is required and has no answer."
-            raise ParameterError(message, data={"QuestionIdentifier": form_question.identifier})
-
-
-def _check_selection_count(form_question: FormQuestion, count: int) -> None:
-    """An answered SelectionAnswer holds MinSelectionCount to MaxSelectionCount selections (a question
-    left unanswered is IsRequired's business)."""
-    least, most = form_question.min_selections, form_question.max_selections
-    if least <= count and (most is None or count <= most):
-        return
-    bound, limit = ("at least", least) if count < least else ("at most", most)
-    noun = "selection" if limit == 1 else "selections"
-    message = f"Question '{clip(form_question.identifier)}' takes {bound} {limit} {noun}, not {count}."
-    raise ParameterError(message, data={"QuestionIdentifier": form_question.identifier})

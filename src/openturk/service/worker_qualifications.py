@@ -26,10 +26,11 @@ from sqlalchemy.engine import Connection
 from openturk import ids
 from openturk.errors import ParameterError, RequestError
 from openturk.service import qualification_values, slots
+from openturk.service.form_answers import answers_document, validate_form_answers
 from openturk.service.qualification_access import load_type
 from openturk.service.qualification_grants import grant
 from openturk.service.qualification_tests import grade, parse_answer_key
-from openturk.service.questions import answers_document, parse_question, validate_form_answers
+from openturk.service.questions import parse_question
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import workers
 from openturk.storage.schema_qualifications import (

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from openturk import ids
 from openturk.errors import InvalidHITStateError
 from openturk.service import events, file_uploads, ledger, requirements, slots, transitions
-from openturk.service.questions import Question, answers_document, parse_question, validate_form_answers
+from openturk.service.form_answers import answers_document, validate_form_answers
+from openturk.service.questions import Question, parse_question
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, journal_entries, postings, workers
 

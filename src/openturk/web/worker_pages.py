@@ -41,9 +41,10 @@ from starlette.routing import Route
 from openturk.errors import DoesNotExistError, OpenTurkError
 from openturk.money import formatted_price
 from openturk.service.file_uploads import IncomingFile
-from openturk.service.questions import FormQuestion, Question, QuestionKind
+from openturk.service.questions import Question, QuestionKind
 from openturk.service.workers import Task, WorkerService
 from openturk.web.file_downloads import base_url
+from openturk.web.question_form import question_form_html
 
 SUBMIT_PATH = "/mturk/externalSubmit"
 PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"  # what MTurk passes to a HIT's preview
@@ -184,56 +185,6 @@ def fill_html_content(content: str, assignment_id: str, submit_url: str) -> str:
         done = start + len(raw)
     pieces.append(content[done:])
     return "".join(pieces)
-
-
-# --- QuestionForm: a server-rendered form --------------------------------------------------------------
-
-
-def _selection_html(fq: FormQuestion, field_id: str) -> str:
-    name, required = _e(fq.identifier), " required" if fq.required else ""
-    choices = [(sid, text or sid) for sid, text in fq.selections]
-    if fq.style in ("dropdown", "list", "combobox") and not fq.several:
-        options = "".join(f'<option value="{_e(sid)}">{_e(text)}</option>' for sid, text in choices)
-        control = (
-            f'<select id="{field_id}" name="{name}"{required}>'
-            f'<option value="">Choose...</option>{options}</select>'
-        )
-    else:
-        kind, required = ("checkbox", "") if fq.several else ("radio", required)
-        control = "".join(
-            f'<label><input type="{kind}" name="{name}" value="{_e(sid)}"{required}> {_e(text)}</label>'
-            for sid, text in choices
-        )
-    if fq.allows_other:
-        control += f'<label>Other: <input type="text" name="{name}"></label>'
-    return control
-
-
-def _form_question_html(fq: FormQuestion, index: int) -> str:
-    field_id = f"q{index}"
-    required = ' <span class="required">(required)</span>' if fq.required else ""
-    text = "".join(f"<p>{_e(line)}</p>" for line in fq.text.split("\n") if line)
-    if fq.answer_kind == "FreeTextAnswer":
-        attrs = " required" if fq.required else ""
-        control = f'<textarea id="{field_id}" name="{_e(fq.identifier)}" rows="3"{attrs}></textarea>'
-    elif fq.answer_kind == "SelectionAnswer":
-        control = _selection_html(fq, field_id)
-    else:
-        attrs = " required" if fq.required else ""
-        control = f'<input type="file" id="{field_id}" name="{_e(fq.identifier)}"{attrs}>'
-    legend = _e(fq.display_name or fq.identifier)
-    return f"<fieldset><legend>{legend}{required}</legend>{text}{control}</fieldset>"
-
-
-def question_form_html(task: ShownTask, action: str) -> str:
-    questions = "".join(_form_question_html(fq, n) for n, fq in enumerate(task.question.form_questions))
-    uploads = any(fq.answer_kind == "FileUploadAnswer" for fq in task.question.form_questions)
-    enctype = ' enctype="multipart/form-data"' if uploads else ""
-    return (
-        f'<form method="post" action="{_e(action)}" class="question-form"{enctype}>'
-        f'<input type="hidden" name="assignmentId" value="{_e(task.assignment_id)}">'
-        f'{questions}<p><button type="submit">Submit</button></p></form>'
-    )
 
 
 # --- The task page ------------------------------------------------------------------------------------

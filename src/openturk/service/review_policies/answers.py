@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openturk.service.questions import parse_answers
+from openturk.service.form_answers import parse_answers
 
 
 def answer_sets(document: str | None) -> dict[str, frozenset[str]]:
