@@ -52,6 +52,13 @@ def test_a_bonus_costs_the_bonus_plus_its_fee_and_is_listed(server: RunningServe
     assert payment["Reason"] == "Great work!"
     assert payment["GrantTime"].tzinfo is not None
     assert client.list_bonus_payments(AssignmentId=assignment)["BonusPayments"] == [payment]
+    both = client.list_bonus_payments(HITId=hit_id, AssignmentId=assignment)
+    assert both["BonusPayments"] == [payment]
+    # A HITId given with the AssignmentId is not ignored: another HIT lists nothing, none is an error.
+    other_hit = client.create_hit(**hit_args())["HIT"]["HITId"]
+    assert client.list_bonus_payments(HITId=other_hit, AssignmentId=assignment)["NumResults"] == 0
+    with pytest.raises(ClientError, match="does not exist"):
+        client.list_bonus_payments(HITId="NOSUCHHIT", AssignmentId=assignment)
     earnings = cli(server, "worker", "earnings", worker)
     assert earnings["bonuses"] == "5.00"
     assert earnings["payments"][0]["kind"] == "bonus"

@@ -52,6 +52,9 @@ def serve(settings: Settings, *, host: str, port: int, access_log: bool, workers
         "access_log": access_log,
         "log_level": "info",
         "server_header": False,
+        # uvicorn's default 5 s drops idle keep-alive connections under clients that wait longer between
+        # calls (the JavaScript SDK then sees "socket hang up"); AWS endpoints keep them far longer.
+        "timeout_keep_alive": 75,
     }
     if workers == 1:
         uvicorn.run(create_app(services), **options)

@@ -180,10 +180,12 @@ class BonusService:
         requester_id: str, hit_id: str | None, assignment_id: str | None
     ) -> tuple[ColumnElement[bool], str]:
         if assignment_id is not None:
-            return (
-                and_(bonuses.c.assignment_id == assignment_id, bonuses.c.requester_id == requester_id),
-                f"ListBonusPayments:{requester_id}:A:{assignment_id}",
-            )
+            where = and_(bonuses.c.assignment_id == assignment_id, bonuses.c.requester_id == requester_id)
+            if hit_id is not None:  # both: the assignment's bonuses if it is that HIT's, else none
+                return and_(
+                    where, bonuses.c.hit_id == hit_id
+                ), f"ListBonusPayments:{requester_id}:AH:{assignment_id}:{hit_id}"
+            return where, f"ListBonusPayments:{requester_id}:A:{assignment_id}"
         if hit_id is not None:
             return (
                 and_(bonuses.c.hit_id == hit_id, bonuses.c.requester_id == requester_id),
@@ -195,8 +197,9 @@ class BonusService:
     def _check_owner(
         conn: Connection, requester_id: str, hit_id: str | None, assignment_id: str | None
     ) -> None:
-        """Another requester's HIT or assignment answers as if it did not exist."""
+        """Another requester's HIT or assignment answers as if it did not exist (both are checked when
+        both are given: a HITId is never silently ignored)."""
         if assignment_id is not None:
             transitions.load_assignment(conn, assignment_id, requester_id)
-        elif hit_id is not None:
+        if hit_id is not None:
             slots.load_hit(conn, hit_id, requester_id)

@@ -31,8 +31,11 @@ def _type_spec(params: dict[str, Any]) -> HitTypeSpec:
 
 
 def _hit_spec(params: dict[str, Any]) -> HitSpec:
-    if "HITLayoutId" in params or "HITLayoutParameters" in params:
-        raise UnsupportedFeatureError("HITLayoutId is not supported by OpenTurk; send a Question document.")
+    for name in ("HITLayoutId", "HITLayoutParameters"):  # MTurk's stored layouts: none exist here
+        if name in params:
+            raise UnsupportedFeatureError(
+                f"{name} is not supported by OpenTurk (it has no HIT layouts); send a Question document."
+            )
     return HitSpec(
         question=params.get("Question"),
         lifetime_s=params["LifetimeInSeconds"],
