@@ -375,15 +375,15 @@ def test_preview_and_listing_errors_are_pages_not_crashes(server: RunningServer)
     assert "workerId" not in query(content_url)
     assert worker not in content_url
     ticket = query(content_url)["previewTicket"]
-    content = f"{preview}/content"
+    content_path = f"{preview}/content"
     for forged in ("", "forged", ticket[:-2] + "xx"):
-        refused = HTTP.get(content, params={"hitId": html_hit, "previewTicket": forged})
+        refused = HTTP.get(content_path, params={"hitId": html_hit, "previewTicket": forged})
         assert_html(refused, 400, "can preview it")
-    other = HTTP.get(content, params={"hitId": other_html_hit, "previewTicket": ticket})
+    other = HTTP.get(content_path, params={"hitId": other_html_hit, "previewTicket": ticket})
     assert_html(other, 400, "can preview it")
     # An ExternalQuestion has no content to serve.
     external = client.create_hit(**hit_args(Question=EXTERNAL))["HIT"]["HITId"]
-    assert_html(HTTP.get(content, params={"hitId": external}), 404, "has no HTMLContent")
+    assert_html(HTTP.get(content_path, params={"hitId": external}), 404, "has no HTMLContent")
     cli(server, "clock", "advance", "61m")
     assert_html(HTTP.get(content_url), 400, "can preview it")
 
