@@ -43,6 +43,7 @@ from openturk.errors import (
     HITDoesNotExistError,
     InsufficientFundsError,
     InvalidHITStateError,
+    InvalidMaximumAssignmentsIncreaseError,
     InvalidStateError,
     OpenTurkError,
     ParameterError,
@@ -51,6 +52,7 @@ from openturk.service.audit import run_audit
 from openturk.service.pricing import bonus_fee, slot_price
 from openturk.service.records import HitSpec, HitTypeSpec
 from openturk.service.services import Services, open_services
+from openturk.service.transitions import OVERRIDE_WINDOW
 from openturk.settings import Settings
 from openturk.storage.schema import accounts as accounts_table
 from openturk.storage.schema import assignments as assignments_table
@@ -115,6 +117,7 @@ class ModelAssignment:
     status: str
     deadline: datetime
     auto_approval_at: datetime | None = None
+    submitted_at: datetime | None = None
 
 
 @dataclass
@@ -414,8 +417,10 @@ class HitLifeCycle(RuleBasedStateMachine):
         threshold = FEES.large_hit_threshold
         if m.token_taken(h.requester, token):
             refused("create_additional_assignments", DuplicateRequestError, call)
-        elif h.disposed or h.max_assignments < threshold <= h.max_assignments + count:
+        elif h.disposed:
             refused("create_additional_assignments", InvalidHITStateError, call)
+        elif h.max_assignments < threshold <= h.max_assignments + count:
+            refused("create_additional_assignments", InvalidMaximumAssignmentsIncreaseError, call)
         elif not m.affords(h.requester, count * h.unit):
             refused("create_additional_assignments", InsufficientFundsError, call)
         else:
@@ -570,6 +575,7 @@ class HitLifeCycle(RuleBasedStateMachine):
         expired = " (HIT expired)" if h.expires_at <= m.now else ""
         event(f"submit: ok{expired}{' (delay 0)' if not h.delay_s else ''}")
         a.status = "Submitted"
+        a.submitted_at = m.now
         a.auto_approval_at = m.now + timedelta(seconds=h.delay_s)
         if h.delay_s == 0:
             m.pay(a)
@@ -610,6 +616,8 @@ class HitLifeCycle(RuleBasedStateMachine):
             event("approve: already approved")
         elif a.status == "Rejected" and not override:
             refused("approve", InvalidStateError, call)
+        elif a.status == "Rejected" and (h.disposed or m.now - (a.submitted_at or m.now) > OVERRIDE_WINDOW):
+            refused("approve", InvalidStateError, call)  # MTurk: within 30 days, while the HIT exists
         elif a.status == "Rejected" and not m.affords(h.requester, h.unit):
             refused("approve", InsufficientFundsError, call)
         else:
@@ -842,14 +850,16 @@ def test_expiry_keeps_pending_slots_until_they_end_and_extension_reserves_only_r
     assert report.ok, report.problems
 
 
-def test_overriding_a_rejection_on_a_deleted_hit_charges_again_or_moves_nothing(services: Services) -> None:
+def test_overriding_a_rejection_needs_the_money_and_a_hit_not_deleted(services: Services) -> None:
+    """Overriding charges the reward again (refused, moving nothing, without the money); once the HIT is
+    deleted it is refused whatever the balance (MTurk: "only if the assignment's related HIT has not
+    been deleted")."""
     lab = services.accounts.create_requester("lab", balance_cents=122)
     requester, worker = lab.requester.id, services.workers.create("w").id
     hit = services.hits.create_hit(requester, TYPE, HitSpec(EXTERNAL, 600, 1), request_id="create")
     assignment = services.workers.accept(hit.id, worker).assignment_id
     services.workers.submit(assignment, ANSWER)
     services.assignments.reject(requester, assignment, "no", request_id="reject")
-    services.hits.delete_hit(requester, hit.id, request_id="delete")
     assert available(services, requester) == 122
     cheap = HitTypeSpec("Other", "Other", 1, 60, 60)  # 0.01 + the 0.01 minimum fee
     services.hits.create_hit(requester, cheap, HitSpec(EXTERNAL, 600, 2), request_id="spend")
@@ -862,9 +872,11 @@ def test_overriding_a_rejection_on_a_deleted_hit_charges_again_or_moves_nothing(
     assert services.assignments.get(requester, assignment)[0].status == "Rejected"
 
     services.accounts.fund(lab.access_key_id, 2)
-    services.assignments.approve(requester, assignment, "sorry", True, request_id="override")
-    assert available(services, requester) == 0
-    assert services.workers.balance(worker) == 100
+    services.hits.delete_hit(requester, hit.id, request_id="delete")
+    with pytest.raises(InvalidStateError, match="belongs to a deleted HIT"):
+        services.assignments.approve(requester, assignment, "sorry", True, request_id="override")
+    assert available(services, requester) == 120
+    assert services.workers.balance(worker) == 0
     got = services.hits.get_hit(requester, hit.id)
     assert (got.status, got.num_completed) == ("Disposed", 1)
     report = run_audit(services.db)
