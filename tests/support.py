@@ -165,10 +165,12 @@ def openturk_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "openturk", *args]
 
 
-def start_server(db_url: str, *, env: dict[str, str] | None = None, timeout: float = 30.0) -> RunningServer:
+def start_server(
+    db_url: str, *, env: dict[str, str] | None = None, args: tuple[str, ...] = (), timeout: float = 30.0
+) -> RunningServer:
     port = free_port()
     process = subprocess.Popen(
-        openturk_argv("serve", "--port", str(port), "--db", db_url),
+        openturk_argv("serve", "--port", str(port), "--db", db_url, *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

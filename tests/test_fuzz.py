@@ -313,6 +313,9 @@ WORKER_PAGES = [
     ("GET", "/mturk/task/content"),
     ("POST", "/mturk/externalSubmit"),
     ("GET", "/mturk/files/F0000000000000000000"),
+    ("GET", "/mturk/signin"),
+    ("POST", "/mturk/signin"),
+    ("POST", "/mturk/signout"),
 ]
 
 
@@ -323,7 +326,9 @@ def test_the_worker_pages_refuse_bad_input_cleanly(
     server: RunningServer, method: str, path: str, data: st.DataObject
 ) -> None:
     at = scene(server)
-    names = st.sampled_from(["hitId", "workerId", "assignmentId", "nextToken", "previewTicket", "a", "q1"])
+    names = st.sampled_from(
+        ["hitId", "workerId", "assignmentId", "nextToken", "previewTicket", "key", "a", "q1"]
+    )
     fields = data.draw(st.lists(st.tuples(names, st.sampled_from(at.ids) | STRINGS), max_size=6))
     if method == "GET":
         response = HTTP.get(server.url + path, params=tuple(fields))

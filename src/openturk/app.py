@@ -22,6 +22,7 @@ from openturk.service.services import Services
 from openturk.web.file_downloads import BaseUrlMiddleware, file_routes
 from openturk.web.health import healthz_endpoint
 from openturk.web.market_pages import market_routes
+from openturk.web.sign_in_pages import sign_in_routes
 from openturk.web.worker_pages import message_page, worker_routes
 
 
@@ -89,6 +90,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/healthz", healthz_endpoint(services.db), methods=["GET"]),
             *worker_routes(services.workers),
             *market_routes(services),
+            *sign_in_routes(services),
             *file_routes(services),
         ],
         exception_handlers={HTTPException: not_found},

@@ -92,6 +92,15 @@ def worker_earnings(services: Services, args: argparse.Namespace) -> dict[str, A
     }
 
 
+def worker_sign_in_link(services: Services, args: argparse.Namespace) -> dict[str, Any]:
+    """The worker's sign-in link for the worker pages (where they require one): whoever holds it acts
+    as the worker there, so it goes to the worker alone."""
+    key = services.worker_sign_in.key(args.worker_id)
+    server = public_url() or "http://127.0.0.1:8000"
+    url = f"{server}/mturk/signin?{urlencode({'workerId': args.worker_id, 'key': key})}"
+    return {"worker_id": args.worker_id, "sign_in_url": url, "_text": url}
+
+
 def add_worker_commands(commands: Any, leaf: Any) -> None:
     worker = commands.add_parser("worker", help="play the worker side").add_subparsers(metavar="ACTION")
     create = leaf(worker, "create", worker_create, "create a worker")
@@ -108,4 +117,6 @@ def add_worker_commands(commands: Any, leaf: Any) -> None:
     ret.add_argument("assignment_id")
     earnings = leaf(worker, "earnings", worker_earnings, "every reward and bonus paid to a worker")
     earnings.add_argument("worker_id")
+    link = leaf(worker, "sign-in-link", worker_sign_in_link, "a worker's sign-in link for the worker pages")
+    link.add_argument("worker_id")
     add_worker_qualification_commands(worker, leaf)

@@ -22,7 +22,7 @@ from openturk.app import create_app
 from openturk.money import formatted_price
 from openturk.service.accounts import NewRequester
 from openturk.service.services import open_services
-from openturk.settings import Settings
+from openturk.settings import WORKER_SIGN_IN_ENV, Settings
 
 # How the supervisor tells its workers which database to open (they re-read the rest of the settings,
 # the fee rates, from the same inherited environment).
@@ -33,6 +33,9 @@ def serve(settings: Settings, *, host: str, port: int, access_log: bool, workers
     if workers < 1:
         print("openturk: --workers must be at least 1", file=sys.stderr)
         return 2
+    settings = settings.serving_on(host)
+    # The worker processes of --workers N read their settings from the environment they inherit.
+    os.environ[WORKER_SIGN_IN_ENV] = "required" if settings.worker_sign_in else "off"
     services = open_services(settings)
     created = services.accounts.ensure_first_requester("default", settings.bootstrap_balance_cents)
     endpoint = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
@@ -43,6 +46,11 @@ def serve(settings: Settings, *, host: str, port: int, access_log: bool, workers
         f"OpenTurk serving the MTurk Requester API at {endpoint} (database {settings.db_url}{processes})",
         flush=True,
     )
+    if settings.worker_sign_in:
+        print(
+            "Worker pages require a sign-in: `openturk worker sign-in-link WORKER_ID` gives a worker theirs.",
+            flush=True,
+        )
     fast = importlib.util.find_spec("uvloop") is not None and sys.platform != "win32"
     options: dict[str, Any] = {
         "host": host,

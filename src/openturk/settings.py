@@ -16,6 +16,10 @@ DEFAULT_DB_URL = "sqlite:///openturk.sqlite3"
 # Where clients reach this server, when not where they say they do (behind a reverse proxy, say): the
 # base of the URLs OpenTurk hands out (GetFileUploadURL, the task URLs of `openturk worker accept`).
 PUBLIC_URL_ENV = "OPENTURK_PUBLIC_URL"
+# "required" or "off": whether the worker pages act only for a signed-in worker (service.worker_sign_in).
+# Unset, `openturk serve` requires it when it listens beyond loopback and not on 127.0.0.1 / ::1.
+WORKER_SIGN_IN_ENV = "OPENTURK_WORKER_SIGN_IN"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def public_url(env: Mapping[str, str] | None = None) -> str | None:
@@ -54,6 +58,8 @@ class Settings:
     legacy_timestamp_window: timedelta = timedelta(minutes=15)
     # What a requester created on an empty database starts with, as the sandbox shows.
     bootstrap_balance_cents: int = 1_000_000
+    # Whether the worker pages require a signed-in worker (else a workerId in the address names one).
+    worker_sign_in: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, db_url: str | None = None) -> Settings:
@@ -66,10 +72,25 @@ class Settings:
             masters_rate=_rate(env, "OPENTURK_MASTERS_FEE_RATE", default.masters_rate),
         )
         url = db_url or env.get("OPENTURK_DB") or DEFAULT_DB_URL
-        return cls(db_url=normalize_db_url(url), fees=fees)
+        return cls(db_url=normalize_db_url(url), fees=fees, worker_sign_in=_sign_in(env) or False)
+
+    def serving_on(self, host: str, env: Mapping[str, str] | None = None) -> Settings:
+        """These settings for a server listening on ``host``: unless the environment says otherwise,
+        the worker pages require a sign-in when others can reach them."""
+        chosen = _sign_in(os.environ if env is None else env)
+        return replace(self, worker_sign_in=host not in LOOPBACK_HOSTS if chosen is None else chosen)
 
     def with_db(self, db_url: str) -> Settings:
         return replace(self, db_url=normalize_db_url(db_url))
+
+
+def _sign_in(env: Mapping[str, str]) -> bool | None:
+    raw = env.get(WORKER_SIGN_IN_ENV, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw not in ("required", "off"):
+        raise ValueError(f"{WORKER_SIGN_IN_ENV}={raw!r} must be required or off")
+    return raw == "required"
 
 
 def _rate(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:

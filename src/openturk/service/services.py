@@ -24,6 +24,7 @@ from openturk.service.uow import MarketTransactions
 from openturk.service.worker_market import WorkerMarket
 from openturk.service.worker_qualifications import WorkerQualificationService
 from openturk.service.worker_relations import WorkerRelationsService
+from openturk.service.worker_sign_in import WorkerSignIn
 from openturk.service.workers import WorkerService
 from openturk.settings import Settings
 from openturk.storage import migrate
@@ -51,6 +52,7 @@ class Services:
     worker_qualifications: WorkerQualificationService
     worker_relations: WorkerRelationsService
     worker_market: WorkerMarket
+    worker_sign_in: WorkerSignIn
     # Notification settings and the outbox, review policy results, uploaded files (issue 8).
     notifications: NotificationService
     review_policies: ReviewPolicyService
@@ -67,7 +69,8 @@ def open_services(settings: Settings) -> Services:
     db = Database(settings.db_url)
     migrate.upgrade(db)
     with db.read() as conn:
-        tokens = PageTokens(conn.execute(select(marketplace.c.token_key)).scalar_one())
+        secret = str(conn.execute(select(marketplace.c.token_key)).scalar_one())
+    tokens = PageTokens(secret)
     clock = MarketClock(db)
     tx = MarketTransactions(db, clock, settings.token_lifetime)
     hits = HitService(tx, settings, tokens)
@@ -88,6 +91,7 @@ def open_services(settings: Settings) -> Services:
         worker_qualifications=WorkerQualificationService(tx),
         worker_relations=WorkerRelationsService(tx, tokens),
         worker_market=WorkerMarket(tx, tokens),
+        worker_sign_in=WorkerSignIn(tx, secret),
         notifications=NotificationService(tx),
         review_policies=ReviewPolicyService(tx, tokens),
         files=FileService.for_database(tx),

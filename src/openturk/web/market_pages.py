@@ -39,6 +39,7 @@ from openturk.service.records import Hit
 from openturk.service.services import Services
 from openturk.service.worker_market import Listing, Preview
 from openturk.service.workers import Accepted
+from openturk.web.sign_in_pages import SIGN_IN_PATH, Viewer, not_signed_in, viewer
 from openturk.web.worker_pages import (
     PREVIEW_ASSIGNMENT_ID,
     error_page,
@@ -88,16 +89,27 @@ def _link(path: str, **params: str) -> str:
     return escape(f"{path}?{urlencode(params)}")
 
 
-def _accept_form(hit_id: str, worker_id: str | None) -> str:
-    """Accept as ``worker_id``; for an anonymous visitor (None), as the worker id typed in."""
-    if worker_id is None:
-        who = '<label>Worker ID <input type="text" name="workerId" required></label> '
+def _worker_params(who: Viewer) -> dict[str, str]:
+    """The workerId an address carries: none where the session names the worker."""
+    return {"workerId": who.worker_id} if who.worker_id is not None and not who.by_session else {}
+
+
+def _accept_form(hit_id: str, who: Viewer) -> str:
+    """Accept as the viewer; an anonymous visitor types a worker id in, or signs in where that is
+    required."""
+    if who.worker_id is None and who.by_session:
+        return f'<p class="message"><a href="{SIGN_IN_PATH}">Sign in to accept</a> this HIT.</p>'
+    if who.worker_id is None:
+        who_field = '<label>Worker ID <input type="text" name="workerId" required></label> '
     else:
-        who = f'<input type="hidden" name="workerId" value="{escape(worker_id)}">'
+        who_field = "".join(
+            f'<input type="hidden" name="{name}" value="{escape(value)}">'
+            for name, value in _worker_params(who).items()
+        )
     return (
         f'<form method="post" action="{ACCEPT_PATH}" class="accept">'
         f'<input type="hidden" name="hitId" value="{escape(hit_id)}">'
-        f'{who}<button type="submit">Accept</button></form>'
+        f'{who_field}<button type="submit">Accept</button></form>'
     )
 
 
@@ -111,16 +123,17 @@ def _hit_terms(hit: Hit) -> str:
     return terms_block(hit.title, hit.description, rows)
 
 
-def listing_html(worker_id: str, page: Page[Listing]) -> str:
+def listing_html(who: Viewer, page: Page[Listing]) -> str:
+    worker_id = who.worker_id or ""
     rows = []
     for item in page:
         hit = item.hit
         preview = (
-            f'<a href="{_link(PREVIEW_PATH, hitId=hit.id, workerId=worker_id)}">Preview</a>'
+            f'<a href="{_link(PREVIEW_PATH, hitId=hit.id, **_worker_params(who))}">Preview</a>'
             if item.can_preview
             else "Qualification required to preview"
         )
-        accept = _accept_form(hit.id, worker_id) if item.can_accept else "Qualification required"
+        accept = _accept_form(hit.id, who) if item.can_accept else "Qualification required"
         cells = (
             escape(hit.title),
             escape(formatted_price(hit.reward_cents)),
@@ -145,15 +158,15 @@ def listing_html(worker_id: str, page: Page[Listing]) -> str:
     )
     more = ""
     if page.next_token is not None:
-        after = _link(HITS_PATH, workerId=worker_id, nextToken=page.next_token)
+        after = _link(HITS_PATH, **_worker_params(who), nextToken=page.next_token)
         more = f'<p><a rel="next" href="{after}">Next page</a></p>'
     return head + table + more
 
 
-def preview_html(found: Preview, worker_id: str | None, submit_to: str) -> str:
+def preview_html(found: Preview, who: Viewer, submit_to: str) -> str:
     shown = _preview_task(found)
-    if found.can_accept or worker_id is None:  # a visitor's Accept checks the worker they name
-        accept = _accept_form(found.hit.id, worker_id)
+    if found.can_accept or who.worker_id is None:  # a visitor's Accept checks the worker they name
+        accept = _accept_form(found.hit.id, who)
     else:
         accept = '<p class="message">You do not meet the QualificationRequirements to accept this HIT.</p>'
     question = question_html(shown, submit_to, _content_path(found))
@@ -169,33 +182,32 @@ def market_routes(services: Services) -> list[Route]:
     market, workers = services.worker_market, services.workers
 
     async def hits_page(request: Request) -> Response:
-        worker_id = request.query_params.get("workerId", "")
-        if not worker_id:
+        who = viewer(services, request, request.query_params.get("workerId"))
+        if isinstance(who, Response):
+            return who
+        if who.worker_id is None and who.by_session:
+            return RedirectResponse(SIGN_IN_PATH, status_code=303)
+        if who.worker_id is None:
             return message_page(_CANNOT_LIST, "The address has no workerId parameter.", 400)
         next_token = request.query_params.get("nextToken") or None
         try:
-            page: Page[Listing] = await run_in_threadpool(market.available, worker_id, next_token, None)
+            page: Page[Listing] = await run_in_threadpool(market.available, who.worker_id, next_token, None)
         except OpenTurkError as exc:
             return error_page(_CANNOT_LIST, exc)
-        return render_page("HITs", listing_html(worker_id, page))
-
-    async def load_preview(request: Request) -> tuple[Preview, str | None] | Response:
-        hit_id = request.query_params.get("hitId", "")
-        worker_id = request.query_params.get("workerId") or None  # None: an anonymous visitor
-        if not hit_id:
-            return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
-        try:
-            found: Preview = await run_in_threadpool(market.preview, worker_id, hit_id)
-        except OpenTurkError as exc:
-            return error_page(_CANNOT_PREVIEW, exc)
-        return found, worker_id
+        return render_page("HITs", listing_html(who, page))
 
     async def preview_page(request: Request) -> Response:
-        loaded = await load_preview(request)
-        if isinstance(loaded, Response):
-            return loaded
-        found, worker_id = loaded
-        return render_page(found.hit.title, preview_html(found, worker_id, origin()))
+        hit_id = request.query_params.get("hitId", "")
+        who = viewer(services, request, request.query_params.get("workerId"))
+        if isinstance(who, Response):
+            return who
+        if not hit_id:
+            return message_page(_CANNOT_PREVIEW, "The address has no hitId parameter.", 400)
+        try:  # no worker: an anonymous visitor's preview
+            found: Preview = await run_in_threadpool(market.preview, who.worker_id, hit_id)
+        except OpenTurkError as exc:
+            return error_page(_CANNOT_PREVIEW, exc)
+        return render_page(found.hit.title, preview_html(found, who, origin()))
 
     async def preview_content(request: Request) -> Response:
         hit_id = request.query_params.get("hitId", "")
@@ -219,10 +231,15 @@ def market_routes(services: Services) -> list[Route]:
             return message_page(_NOT_ACCEPTED, f"The form could not be read: {exc.detail}", 400)
         if not isinstance(hit_id, str) or not hit_id:
             return message_page(_NOT_ACCEPTED, "The form has no hitId field.", 400)
-        if not isinstance(worker_id, str) or not worker_id:
+        who = viewer(services, request, worker_id if isinstance(worker_id, str) else None)
+        if isinstance(who, Response):
+            return who
+        if who.worker_id is None and who.by_session:
+            return not_signed_in("accept HITs")
+        if who.worker_id is None:
             return message_page(_NOT_ACCEPTED, "The form has no workerId field.", 400)
         try:
-            accepted: Accepted = await run_in_threadpool(workers.accept, hit_id, worker_id)
+            accepted: Accepted = await run_in_threadpool(workers.accept, hit_id, who.worker_id)
         except OpenTurkError as exc:
             return error_page(_NOT_ACCEPTED, exc)
         return RedirectResponse(task_address(accepted, origin()), status_code=303)
