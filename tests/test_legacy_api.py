@@ -27,6 +27,17 @@ def balance(client: LegacyClient) -> str:
     )
 
 
+def bonus_params(worker: str, assignment: str, amount: str = "0.50") -> dict[str, str]:
+    """A GrantBonus request's parameters, the amount flattened as a Price."""
+    return {
+        "WorkerId": worker,
+        "AssignmentId": assignment,
+        "BonusAmount.1.Amount": amount,
+        "BonusAmount.1.CurrencyCode": "USD",
+        "Reason": "thanks",
+    }
+
+
 def submitted(server: RunningServer, client: LegacyClient, reward: str = "0.00") -> tuple[str, str, str]:
     """A HIT created through the legacy API and one assignment a worker submitted on it."""
     hit = client.ok(

@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 from openturk.protocol.bodies import MAX_BODY_BYTES
 from tests.support import HTTP, RunningServer, signed_post
-from tests.test_legacy_api import balance, legacy, submitted
+from tests.test_legacy_api import balance, bonus_params, legacy, submitted
 from tests.test_worker_pages import assert_html
 
 TARGET = "MTurkRequesterServiceV20170117.GetAccountBalance"
@@ -68,13 +68,7 @@ def test_head_runs_no_operation(server: RunningServer) -> None:
     client = legacy(server, server.requester(balance_cents=10_000), method="GET")
     _hit_id, worker, assignment = submitted(server, client, reward="1.00")
     before = balance(client)
-    bonus = {
-        "WorkerId": worker,
-        "AssignmentId": assignment,
-        "BonusAmount.1.Amount": "0.50",
-        "BonusAmount.1.CurrencyCode": "USD",
-        "Reason": "thanks",
-    }
+    bonus = bonus_params(worker, assignment)
     response = HTTP.head(server.url + "/", params=client.signed("GrantBonus", bonus))
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, POST"

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from tests.hit_support import EXTERNAL, accept_and_submit, balance, hit_args, new_worker
 from tests.support import RunningServer
-from tests.test_legacy_api import legacy, submitted
+from tests.test_legacy_api import bonus_params, legacy, submitted
 
 QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/"
 
@@ -105,13 +105,7 @@ def test_the_legacy_api_checks_the_same_lengths(server: RunningServer) -> None:
     )
     assert long_title.error_code == "AWS.MechanicalTurk.InvalidParameterValue"
     assert "Title" in (long_title.error_message or "")
-    bonus = {
-        "WorkerId": worker,
-        "AssignmentId": assignment,
-        "BonusAmount.1.Amount": "0.50",
-        "BonusAmount.1.CurrencyCode": "USD",
-        "Reason": "thanks",
-    }
+    bonus = bonus_params(worker, assignment)
     for token in ("t" * 65, "t" * 20_000):
         paid = client.call("GrantBonus", {**bonus, "UniqueRequestToken": token})
         assert paid.error_code == "AWS.MechanicalTurk.InvalidParameterValue"

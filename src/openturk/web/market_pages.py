@@ -15,6 +15,11 @@
 * ``POST /mturk/accept`` (form fields ``hitId``, ``workerId``): ``WorkerService.accept``, then a 303 to
   the new assignment's task page, ``/mturk/task`` with MTurk's four parameters.
 
+Where the worker pages require a sign-in (``sign_in_pages``), the worker is the session's, never a
+workerId in the address or the form: the listing sends a visitor without a session to sign in, a
+preview without one is an anonymous visitor's (its Accept is a sign-in link), and naming another worker
+than the session's is refused.
+
 Each handler parses, calls one service method and renders; the rules are the service's.  Service errors
 become the worker pages' HTML error pages (404 for what does not exist, 400 otherwise).
 """
