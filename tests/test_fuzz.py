@@ -312,6 +312,7 @@ WORKER_PAGES = [
     ("GET", "/mturk/task"),
     ("GET", "/mturk/task/content"),
     ("POST", "/mturk/externalSubmit"),
+    ("POST", "/mturk/return"),
     ("GET", "/mturk/files/F0000000000000000000"),
     ("GET", "/mturk/signin"),
     ("POST", "/mturk/signin"),

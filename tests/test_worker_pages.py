@@ -196,7 +196,8 @@ def test_external_question_page_frames_the_external_url(server: RunningServer, p
     page = HTTP.get(f"{server.url}/mturk/task", params={"assignmentId": assignment_id})
     assert_html(page, 200, "Label a picture", "$0.50")
     reader = PageReader(page.text)
-    assert reader.forms == []
+    # No form of ours but the Return button: the question is the external page's.
+    assert [(f.action, f.method) for f in reader.forms] == [("/mturk/return", "post")]
     (frame,) = reader.iframes
     src = urlsplit(frame["src"] or "")
     assert (src.scheme, src.netloc, src.path) == ("https", "tasks.example.org", "/label")
@@ -223,7 +224,8 @@ def test_question_form_is_rendered_and_checked(server: RunningServer, public_url
     assert_html(page, 200, title, "Describe the <picture>.")
     assert "<script>" not in page.text
     assert "<picture>" not in page.text
-    (form,) = PageReader(page.text).forms
+    form, give_back = PageReader(page.text).forms
+    assert give_back.action == "/mturk/return"
     assert (form.method, urljoin(task_url, form.action)) == ("post", f"{public_url}/mturk/externalSubmit")
     assert form.named("assignmentId")[0]["value"] == assignment_id
     assert [f["tag"] for f in form.named("caption")] == ["textarea"]
@@ -353,7 +355,8 @@ def test_a_question_form_shows_its_overview_and_enforces_its_constraints(
         '<input type="number" step="1" id="q0" name="age" required min="18" max="99" value="30">' in page.text
     )
     assert '<textarea id="q1" name="code" maxlength="5" rows="1"></textarea>' in page.text
-    (form,) = PageReader(page.text).forms
+    form, give_back = PageReader(page.text).forms
+    assert give_back.action == "/mturk/return"
     # The worker leaves the "Other" box and the drop-down alone: the browser posts them empty.
     blank = [("colour", "red"), ("colour", ""), ("size", "")]
     for answers, why in (
@@ -370,3 +373,31 @@ def test_a_question_form_shows_its_overview_and_enforces_its_constraints(
     answer = client.get_assignment(AssignmentId=assignment_id)["Assignment"]["Answer"]
     assert parse_answers(answer) == [("age", " 42"), ("code", "ABC"), ("colour", "red")]
     assert "OtherSelectionText" not in answer
+
+
+def test_the_worker_returns_a_task_from_its_page_and_sees_the_requesters_feedback(
+    server: RunningServer, public_url: str
+) -> None:
+    client = server.client(server.requester())
+    hit_id = client.create_hit(**hit_args(Question=QUESTION_FORM, MaxAssignments=2))["HIT"]["HITId"]
+    returned, task_url = accept(server, hit_id, new_worker(server, "quitter"))
+    give_back = PageReader(HTTP.get(task_url).text).forms[-1]
+    assert give_back.browser_pairs() == [("assignmentId", returned)]
+    done = post_form(f"{server.url}{give_back.action}", give_back.browser_pairs())
+    assert_html(done, 200, "You returned the HIT")
+    assert server.services.workers.task(returned).status == "Returned"
+    assert_html(
+        post_form(f"{server.url}/mturk/return", give_back.browser_pairs()), 400, "status of: Accepted"
+    )
+    assert_html(post_form(f"{server.url}/mturk/return", []), 400, "no assignmentId field")
+    hit = client.get_hit(HITId=hit_id)["HIT"]
+    assert (hit["NumberOfAssignmentsAvailable"], hit["NumberOfAssignmentsPending"]) == (2, 0)
+
+    worked, task_url = accept(server, hit_id, new_worker(server, "finisher"))
+    answers = [("assignmentId", worked), ("caption", "a ball"), ("colors", "red"), ("mood", "happy")]
+    assert post_form(f"{server.url}/mturk/externalSubmit", answers).status_code == 200
+    client.reject_assignment(AssignmentId=worked, RequesterFeedback="The <ball> is blue.")
+    page = HTTP.get(task_url)
+    feedback = "The requester wrote: <q>The <ball> is blue.</q>"
+    assert_html(page, 200, "The requester rejected this assignment.", feedback)
+    assert "<ball>" not in page.text

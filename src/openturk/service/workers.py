@@ -51,6 +51,7 @@ class Task:
     description: str
     reward_cents: int
     deadline: datetime
+    requester_feedback: str | None = None  # shown to the worker with an approval or rejection
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,7 @@ class WorkerService:
             description=hit_type.description,
             reward_cents=int(hit.reward_cents),
             deadline=row.deadline_at,
+            requester_feedback=row.requester_feedback,
         )
 
     def earnings(self, worker_id: str) -> list[Payment]:

@@ -6,7 +6,9 @@
   (``service.file_uploads``).
 * ``GET /mturk/task?assignmentId=..``: the task page of an accepted assignment.  An ExternalQuestion is
   shown in an iframe on its ExternalURL with MTurk's four query parameters; a QuestionForm is rendered
-  as a form; an HTMLQuestion is shown in an iframe on ``/mturk/task/content`` (below).
+  as a form; an HTMLQuestion is shown in an iframe on ``/mturk/task/content`` (below).  Below it, a
+  Return button; once decided, the requester's feedback.
+* ``POST /mturk/return`` (form field ``assignmentId``): gives an accepted assignment back unfinished.
 * ``GET /mturk/task/content?assignmentId=..&hitId=..&workerId=..&turkSubmitTo=..``: the HTMLContent
   itself, served like MTurk does, at an address carrying the four parameters so that the usual MTurk
   script (``turkGetParam('assignmentId')``) works.  So that pages without that script work too, the
@@ -47,6 +49,7 @@ from openturk.web.file_downloads import base_url
 from openturk.web.question_form import question_form_html
 
 SUBMIT_PATH = "/mturk/externalSubmit"
+RETURN_PATH = "/mturk/return"
 PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"  # what MTurk passes to a HIT's preview
 _LAYOUT = Template(files("openturk.web").joinpath("templates/worker_page.html").read_text("utf-8"))
 # Our own pages run no script and post only to this server; the requester's HTMLContent gets no CSP.
@@ -66,6 +69,7 @@ _CONTENT_HEADERS = {
     "Content-Security-Policy": f"sandbox {_CONTENT_SANDBOX}",
 }
 _NOT_SUBMITTED = "Your work was not submitted"
+_NOT_RETURNED = "The HIT was not returned"
 _CANNOT_SHOW = "This task cannot be shown"
 _STATUS_TEXT = {
     "Submitted": "You have submitted this assignment; it is waiting for the requester's review.",
@@ -232,8 +236,16 @@ def task_page_html(task: Task, submit_to: str) -> str:
     body = _terms(task)
     if task.status != "Accepted":
         text = _STATUS_TEXT.get(task.status, f"This assignment is {task.status}.")
-        return f'{body}<p class="message">{_e(text)}</p>'
-    return body + question_html(task, submit_to)
+        body += f'<p class="message">{_e(text)}</p>'
+        if task.requester_feedback and task.status in ("Approved", "Rejected"):
+            body += f'<p class="feedback">The requester wrote: <q>{_e(task.requester_feedback)}</q></p>'
+        return body
+    give_back = (
+        f'<form method="post" action="{RETURN_PATH}" class="return">'
+        f'<input type="hidden" name="assignmentId" value="{_e(task.assignment_id)}">'
+        '<button type="submit">Return this HIT</button></form>'
+    )
+    return body + question_html(task, submit_to) + give_back
 
 
 # --- For the other worker pages (``market_pages``): the same layout, escaping and errors -------------
@@ -331,8 +343,23 @@ def worker_routes(workers: WorkerService) -> list[Route]:
         )
         return _page("Your work was submitted", body, 200, "done")
 
+    async def return_task(request: Request) -> Response:
+        try:
+            async with request.form() as form:
+                assignment_id = form.get("assignmentId")
+        except HTTPException as exc:  # Starlette's answer to a malformed body
+            return _message(_NOT_RETURNED, f"The form could not be read: {exc.detail}", 400)
+        if not isinstance(assignment_id, str) or not assignment_id:
+            return _message(_NOT_RETURNED, "The form has no assignmentId field.", 400)
+        try:
+            await run_in_threadpool(workers.return_assignment, assignment_id)
+        except OpenTurkError as exc:
+            return _error(_NOT_RETURNED, exc)
+        return _message("You returned the HIT", _STATUS_TEXT["Returned"], 200, "done")
+
     routes: list[tuple[str, Callable[[Request], Awaitable[Response]], str]] = [
         (SUBMIT_PATH, external_submit, "POST"),
+        (RETURN_PATH, return_task, "POST"),
         ("/mturk/task", task_page, "GET"),
         ("/mturk/task/content", task_content, "GET"),
     ]
