@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -174,3 +175,26 @@ def test_list_workers_pages_exactly(server: RunningServer) -> None:
     client.associate_qualification_with_worker(QualificationTypeId=qual, WorkerId=workers[0], IntegerValue=9)
     again = client.list_workers_with_qualification_type(QualificationTypeId=qual, MaxResults=100)
     assert [q["WorkerId"] for q in again["Qualifications"]] == workers
+
+
+def test_another_requesters_inactive_type_is_one_that_does_not_exist(server: RunningServer) -> None:
+    """Inactive, a type is its owner's alone (GetQualificationType hides it): requiring it in a HIT gets
+    the refusal of a type that does not exist, not one that says it is Inactive."""
+    owner = server.client(server.requester("owner"))
+    other = server.client(server.requester("other"))
+    hidden = owner.create_qualification_type(
+        Name="A secret project", Description="Mine", QualificationTypeStatus="Inactive"
+    )["QualificationType"]["QualificationTypeId"]
+    made_up = "3" + "Z" * 29
+
+    def require(client: Any, type_id: str) -> str:
+        requirement = [{"QualificationTypeId": type_id, "Comparator": "Exists"}]
+        return _message(lambda: client.create_hit(**hit_args(QualificationRequirements=requirement)))
+
+    def unstamped(message: str) -> str:
+        return re.sub(r" \(\d+\)$", "", message)  # RequestError messages end in the epoch-ms stamp
+
+    assert unstamped(require(other, hidden)) == unstamped(require(other, made_up)).replace(made_up, hidden)
+    assert "does not exist" in require(other, hidden)
+    assert "is Inactive" in require(owner, hidden)  # its owner is told why
+    assert other.list_hits()["NumResults"] == 0

@@ -55,7 +55,7 @@ class HitService:
         check_range("AssignmentDurationInSeconds", spec.assignment_duration_s)
         check_range("AutoApprovalDelayInSeconds", spec.auto_approval_delay_s)
         check_lengths({"Title": spec.title, "Description": spec.description, "Keywords": spec.keywords})
-        requirement_checks.validate(conn, spec.qualification_requirements)
+        requirement_checks.validate(conn, requester_id, spec.qualification_requirements)
         requirements = json.dumps(
             list(spec.qualification_requirements), sort_keys=True, separators=(",", ":")
         )
@@ -133,7 +133,7 @@ class HitService:
                 else self._register_type(conn, requester_id, hit_type, now)
             )
             type_row = self._load_type(conn, requester_id, type_id)
-            requirement_checks.validate(conn, json.loads(type_row.qualification_requirements))
+            requirement_checks.validate(conn, requester_id, json.loads(type_row.qualification_requirements))
             price = self._price(type_row, spec.max_assignments)
             hit_id = ids.entity_id()
             escrow = ledger.open_account(conn, f"escrow:{hit_id}", "escrow", no_overdraft=True)
@@ -285,7 +285,7 @@ class HitService:
             hit = _live_hit(conn, hit_id, requester_id)
             type_row = self._load_type(conn, requester_id, type_id)
             # As for a new HIT of the type: its requirements may name a type deleted since.
-            requirement_checks.validate(conn, json.loads(type_row.qualification_requirements))
+            requirement_checks.validate(conn, requester_id, json.loads(type_row.qualification_requirements))
             price = self._price(type_row, hit.max_assignments)
             unsettled = slots.unsettled_slots(hit)
             old_unit, new_unit = hit.reward_cents + hit.fee_cents, price.total_cents

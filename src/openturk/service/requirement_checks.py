@@ -29,9 +29,10 @@ def _bad(index: int, message: str) -> ParameterError:
     )
 
 
-def validate(conn: Connection, requirements: Sequence[Mapping[str, Any]]) -> None:
+def validate(conn: Connection, requester_id: str, requirements: Sequence[Mapping[str, Any]]) -> None:
     """Refuse requirements MTurk refuses: unknown, inactive or deleted types, and values that do not fit
-    the comparator or the type."""
+    the comparator or the type.  Another requester's Inactive type is, to the caller, one that does not
+    exist (as GetQualificationType says): the refusal must not tell them otherwise."""
     if len(requirements) > MAX_REQUIREMENTS:
         raise ParameterError(
             f"A HIT can have at most {MAX_REQUIREMENTS} QualificationRequirements; "
@@ -41,15 +42,16 @@ def validate(conn: Connection, requirements: Sequence[Mapping[str, Any]]) -> Non
     rows = {
         row.id: row
         for row in conn.execute(
-            select(qualification_types.c.id, qualification_types.c.status).where(
-                qualification_types.c.id.in_(wanted)
-            )
+            select(
+                qualification_types.c.id, qualification_types.c.status, qualification_types.c.requester_id
+            ).where(qualification_types.c.id.in_(wanted))
         )
     }
     for index, requirement in enumerate(requirements, 1):
         type_id = str(requirement["QualificationTypeId"])
         row = rows.get(type_id)
-        if row is None or row.status == "Disposed":
+        hidden = row is not None and row.status == "Inactive" and row.requester_id != requester_id
+        if row is None or row.status == "Disposed" or hidden:
             raise QualificationTypeDoesNotExistError(type_id)
         if row.status != "Active":
             raise _bad(
