@@ -3,7 +3,10 @@ endpoint (real MTurk, its sandbox or OpenTurk) with one stable UniqueRequestToke
 
 A row's token is a hash of what it pays, so re-running a file after a crash pays nothing twice: the
 service refuses a token it has seen within 24 hours ("already_paid"), and a row an earlier run's results
-file records as paid is not sent again at all (which also holds after those 24 hours).
+file records as paid is not sent again at all (which also holds after those 24 hours).  The row a crash
+interrupted (paid, but not yet written down) is covered by its token for 24 hours only; so a re-run
+(a results file is there) also looks for each unrecorded row among its assignment's bonus payments
+(ListBonusPayments) and takes one with the same worker, amount and reason as that row, paid.
 """
 
 from __future__ import annotations
@@ -254,8 +257,24 @@ class ResultsFile:
 
 # --- paying --------------------------------------------------------------------------------------
 
+_FOUND = "found among the assignment's bonus payments: an earlier run paid it without writing it down"
 
-def make_plan(client: Any, batch: Batch, prefix: str, fees: Fees, settled: Mapping[str, str]) -> Plan:
+
+def _paid_before(client: Any, assignment_ids: Iterable[str]) -> set[tuple[str, str, int, str]]:
+    """(worker, assignment, cents, reason) of every bonus already paid on these assignments."""
+    found = set()
+    for assignment_id in sorted(assignment_ids):
+        pages = client.get_paginator("list_bonus_payments").paginate(AssignmentId=assignment_id)
+        for page in pages:
+            for payment in page.get("BonusPayments", []):
+                cents = parse_cents(str(payment["BonusAmount"]))
+                found.add((payment["WorkerId"], payment["AssignmentId"], cents, payment["Reason"]))
+    return found
+
+
+def make_plan(
+    client: Any, batch: Batch, prefix: str, fees: Fees, settled: Mapping[str, str], *, rerun: bool = False
+) -> Plan:
     pending, done = [], []
     for row in batch.rows:
         token = request_token(row, prefix)
@@ -264,6 +283,12 @@ def make_plan(client: Any, batch: Batch, prefix: str, fees: Fees, settled: Mappi
             done.append(Result(row, token, ALREADY_PAID, settled[token], note or "paid in an earlier run"))
         else:
             pending.append((row, token))
+    if rerun and pending:
+        found = _paid_before(client, {row.assignment_id for row, _ in pending})
+        for row, token in list(pending):
+            if (row.worker_id, row.assignment_id, row.cents, row.reason) in found:
+                pending.remove((row, token))
+                done.append(Result(row, token, ALREADY_PAID, "", _FOUND))
     balance = parse_cents(str(client.get_account_balance()["AvailableBalance"]))
     return Plan(tuple(pending), tuple(done), totals((r for r, _ in pending), fees), balance)
 

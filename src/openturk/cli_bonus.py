@@ -61,9 +61,9 @@ def bonus_pay(services: object, args: argparse.Namespace) -> dict[str, Any]:
         raise BulkBonusError(f"cannot read the earlier results file: {error}") from None
     try:
         client = _client(args)
-        plan = make_plan(client, batch, prefix, fees, settled)
+        plan = make_plan(client, batch, prefix, fees, settled, rerun=target.exists())
     except (BotoCoreError, ClientError) as error:
-        raise BulkBonusError(f"cannot read the account balance: {error}") from None
+        raise BulkBonusError(f"cannot read the account balance or earlier payments: {error}") from None
     due = _due(plan, len(batch.rows))
     if args.dry_run:
         covered = plan.missing_cents == 0
