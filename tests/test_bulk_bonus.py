@@ -425,6 +425,7 @@ def test_read_batch_reports_every_problem_with_its_line() -> None:
         f"r,x,1,{W},{A.lower()}\n"
         f"spaced,x,2.00,{W},{A}\n"  # repeats line 5 once normalized
         f"r,x,1,{W}\n"  # short record: no AssignmentId
+        f"r,x,99999999999,{W},{A}\n"  # well formed, more than any balance holds
     )
     batch = read_batch(io.StringIO(text))
     assert batch.columns == ("Reason", "Extra", "BONUSAMOUNT", "workerId", "AssignmentID")
@@ -438,6 +439,7 @@ def test_read_batch_reports_every_problem_with_its_line() -> None:
         (10, "AssignmentId"),
         (11, "repeats"),
         (12, "AssignmentId"),
+        (13, "BonusAmount"),
     ]
     assert "at least 0.01" in batch.errors[1].message
     assert batch.errors[5].message.startswith("repeats line 5")

@@ -59,6 +59,14 @@ def test_clock_advance_and_show(db_url: str) -> None:
     bad = run_cli("clock", "advance", "soon", "--db", db_url, check=False)
     assert bad.returncode == 1
     assert "not a duration" in bad.stderr
+    # Past what a date can hold, or a century ahead: refused, and the clock stays usable.
+    for too_far in ("99999999999d", "36600d", "5219w"):
+        refused = run_cli("clock", "advance", too_far, "--json", "--db", db_url, check=False)
+        assert refused.returncode == 1, too_far
+        assert "Traceback" not in refused.stderr
+        assert json.loads(refused.stdout)["error"]
+    assert cli_json("clock", "show", "--json", "--db", db_url)["offset_seconds"] == 36 * 3600 + 90
+    assert cli_json("clock", "advance", "3650d", "--json", "--db", db_url)["offset_seconds"] > 0
 
 
 def test_ledger_audit_is_clean_after_deposits(db_url: str) -> None:
@@ -69,3 +77,16 @@ def test_ledger_audit_is_clean_after_deposits(db_url: str) -> None:
     assert report["ok"] is True
     assert report["deposited"] == report["held"] == "101.00"
     assert report["entries"] == 3
+    # Commands that cannot do what was asked say so in their one JSON object, never with a traceback.
+    for argv in (
+        ("ledger", "export", "--csv", "/nonexistent/dir/x.csv"),
+        ("ledger", "export", "--csv", "/tmp"),
+    ):
+        failed = run_cli(*argv, "--json", "--db", db_url, check=False)
+        assert failed.returncode == 1
+        assert "cannot write" in json.loads(failed.stdout)["error"]
+        assert "Traceback" not in failed.stderr
+    for limit in ("-1", "0", "99999999999999999999"):
+        refused = run_cli("notifications", "list", "--limit", limit, "--db", db_url, check=False)
+        assert refused.returncode == 2
+        assert "not a number of messages" in refused.stderr

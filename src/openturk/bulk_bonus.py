@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointError
 
-from openturk.money import format_amount, parse_cents
+from openturk.money import MoneyFormatError, format_amount, parse_cents
 from openturk.service.pricing import bonus_fee
 from openturk.settings import Fees
 
@@ -166,8 +166,14 @@ def check_row(
     cents = 0
     if not _AMOUNT.fullmatch(amount):
         problems.append(_bad("BonusAmount", amount, "an amount in dollars such as 1.50 (no $, 2 decimals)"))
-    elif (cents := parse_cents(amount)) <= 0:
-        problems.append(f"BonusAmount {amount!r} must be at least 0.01")
+    else:
+        try:
+            cents = parse_cents(amount)
+        except MoneyFormatError as error:  # well formed, but more than any balance can hold
+            problems.append(f"BonusAmount {amount!r}: {error}")
+        else:
+            if cents <= 0:
+                problems.append(f"BonusAmount {amount!r} must be at least 0.01")
     if not reason:
         problems.append("Reason is empty: MTurk shows the reason to the worker and requires one")
     if problems:

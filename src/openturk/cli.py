@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.run(services, args)
     except (CliError, OpenTurkError, MoneyFormatError, ValueError) as error:
         return _fail(str(error), as_json)
+    except BrokenPipeError:  # `openturk ledger export | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         if services is not None:
             services.close()
@@ -155,8 +159,11 @@ def _ledger_export(services: Services, args: argparse.Namespace) -> dict[str, An
             raise CliError("ledger export --json needs --csv FILE (the rows go to the file)")
         count = write_csv(services.db, sys.stdout)
         return {"rows": count, "_text": ""}
-    with open(args.csv, "w", newline="", encoding="utf-8") as out:
-        count = write_csv(services.db, out)
+    try:
+        with open(args.csv, "w", newline="", encoding="utf-8") as out:
+            count = write_csv(services.db, out)
+    except OSError as error:
+        raise CliError(f"cannot write {args.csv}: {error.strerror or error}") from None
     return {"rows": count, "file": args.csv, "_text": f"wrote {count} movements to {args.csv}"}
 
 

@@ -34,6 +34,15 @@ def add_notification_commands(commands: Any, leaf: Any) -> None:
     listing = leaf(group, "list", notifications_list, "the outbox: every message, Email ones in full")
     listing.add_argument("--transport", choices=("Email", "SQS", "SNS"))
     listing.add_argument("--pending", action="store_true", help="only messages not delivered yet")
-    listing.add_argument("--limit", type=int, default=100, help="the newest N messages (default 100)")
+    listing.add_argument(
+        "--limit", type=_limit, default=100, help="the newest N messages (1-10000, default 100)"
+    )
     deliver = leaf(group, "deliver", notifications_deliver, "deliver due notifications")
     deliver.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+
+
+def _limit(text: str) -> int:
+    value = int(text) if text.strip().isdigit() else 0
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of messages from 1 to 10000")
+    return value

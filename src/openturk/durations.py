@@ -14,6 +14,9 @@ def parse_duration(text: str) -> timedelta:
     if not compact or _PART.sub("", compact):
         raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 2h, 3d or 1d12h")
     total = timedelta()
-    for amount, unit in _PART.findall(compact):
-        total += timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        for amount, unit in _PART.findall(compact):
+            total += timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than any duration the clock can move") from None
     return total

@@ -16,6 +16,11 @@ from sqlalchemy.engine import Connection
 from openturk.storage.db import Database
 from openturk.storage.schema import marketplace
 
+# How far ahead of the real clock the marketplace may run: far enough for any test (tokens, expiries,
+# auto-approvals are days to a year), and far from year 9999, past which no date can be written and a
+# clock that only moves forward would leave the database unusable.
+MAX_AHEAD = timedelta(days=100 * 365)
+
 
 def system_now() -> datetime:
     return datetime.now(UTC)
@@ -42,6 +47,12 @@ class MarketClock:
         if by < timedelta(0):
             raise ValueError("the marketplace clock only moves forward")
         with self._db.write() as conn:
+            ahead = timedelta(microseconds=conn.execute(select(marketplace.c.clock_offset_us)).scalar_one())
+            if ahead + by > MAX_AHEAD:
+                raise ValueError(
+                    f"the marketplace clock runs at most {MAX_AHEAD.days} days ahead of the real one; it is "
+                    f"{ahead.days} days ahead now"
+                )
             conn.execute(
                 update(marketplace).values(
                     clock_offset_us=marketplace.c.clock_offset_us + by // timedelta(microseconds=1)
