@@ -95,7 +95,7 @@ def test_known_answers_approve_the_right_assignment_and_reject_the_wrong_one(ser
     report = client.list_review_policy_results_for_hit(
         HITId=hit["HITId"], PolicyLevels=["Assignment"], MaxResults=100
     )
-    assert report["AssignmentReviewPolicy"] == KNOWN_ANSWERS
+    assert report["AssignmentReviewPolicy"] == {"PolicyName": KNOWN_ANSWERS["PolicyName"]}  # the name only
     assert "HITReviewReport" not in report
     results = report["AssignmentReviewReport"]["ReviewResults"]
     scores = {r["SubjectId"]: r["Value"] for r in results if r["Key"] == "KnownAnswerScore"}
@@ -160,7 +160,7 @@ def test_a_plurality_hit_extends_when_there_is_no_agreement(server: RunningServe
     _audit_ok(server)
 
     report = client.list_review_policy_results_for_hit(HITId=hit_id, MaxResults=100)
-    assert report["HITReviewPolicy"] == PLURALITY
+    assert report["HITReviewPolicy"] == {"PolicyName": PLURALITY["PolicyName"]}
     hit_results = [
         (r["SubjectId"], r.get("QuestionId"), r["Key"], r["Value"])
         for r in report["HITReviewReport"]["ReviewResults"]
@@ -251,6 +251,14 @@ BAD_POLICIES = [
         },
         "ExtendMaximumAssignments",
     ),
+    (
+        "AssignmentReviewPolicy",
+        {
+            "PolicyName": "ScoreMyKnownAnswers/2011-09-01",
+            "Parameters": [{"Key": "AnswerKey", "MapEntries": [{"Values": ["a"]}]}],
+        },
+        "needs a Key",
+    ),
 ]
 
 
@@ -273,3 +281,33 @@ def test_results_of_another_requesters_hit_do_not_exist(server: RunningServer) -
     assert owner.list_review_policy_results_for_hit(HITId=hit_id)["HITReviewReport"]["ReviewResults"] == []
     with pytest.raises(ClientError, match="does not exist"):
         server.client(server.requester("other")).list_review_policy_results_for_hit(HITId=hit_id)
+
+
+def test_a_policy_approving_an_approved_assignment_succeeds(server: RunningServer) -> None:
+    """GetReviewResultsForHIT: "an action trying to approve an already-approved Assignment will report
+    itself as SUCCESSFUL".  Also: QuestionIDs (as MTurk's examples spell it) and a one-minute extension
+    time (the 2017 HIT Review Policies page) are accepted."""
+    client = server.client(server.requester(balance_cents=10_000))
+    plurality = {
+        "PolicyName": "SimplePlurality/2011-09-01",
+        "Parameters": [
+            _param("QuestionIDs", "color"),
+            _param("QuestionAgreementThreshold", "50"),
+            _param("ExtendMinimumTimeInSeconds", "60"),
+            _param("ApproveIfWorkerAgreementScoreIsAtLeast", "100"),
+        ],
+    }
+    hit = client.create_hit(
+        **hit_args(MaxAssignments=2, AssignmentReviewPolicy=KNOWN_ANSWERS, HITReviewPolicy=plurality)
+    )["HIT"]
+    for name in ("alice", "bob"):
+        assert (
+            _submit(server, hit["HITId"], new_worker(server, name), color="blue", shape="round")[1]
+            == "Approved"
+        )
+    report = client.list_review_policy_results_for_hit(
+        HITId=hit["HITId"], PolicyLevels=["HIT"], MaxResults=100
+    )
+    approvals = [a for a in report["HITReviewReport"]["ReviewActions"] if a["ActionName"] == "approve"]
+    assert [(a["Status"], a["Result"]) for a in approvals] == [("Succeeded", "Already approved")] * 2
+    _audit_ok(server)

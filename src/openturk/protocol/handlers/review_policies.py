@@ -52,8 +52,9 @@ def list_review_policy_results_for_hit(call: Call, params: dict[str, Any]) -> Ma
     records = list(report.records)
     out: dict[str, Any] = {
         "HITId": report.hit_id,
-        "AssignmentReviewPolicy": report.assignment_policy,
-        "HITReviewPolicy": report.hit_policy,
+        # The model: each "contains only the PolicyName element" (not the AnswerKey and the rest).
+        "AssignmentReviewPolicy": _name_only(report.assignment_policy),
+        "HITReviewPolicy": _name_only(report.hit_policy),
         "NextToken": report.next_token,
     }
     if "Assignment" in levels:
@@ -61,6 +62,10 @@ def list_review_policy_results_for_hit(call: Call, params: dict[str, Any]) -> Ma
     if "HIT" in levels:
         out["HITReviewReport"] = _report(records, "HIT")
     return out
+
+
+def _name_only(policy: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if policy is None else {"PolicyName": policy["PolicyName"]}
 
 
 HANDLERS: Mapping[str, Handler] = {"ListReviewPolicyResultsForHIT": list_review_policy_results_for_hit}

@@ -72,6 +72,11 @@ def decide(
     a = transitions.load_assignment(conn, assignment_id)
     hit = slots.load_hit(conn, a.hit_id)
     target = (assignment_id, "Assignment")
+    if approve and a.status == "Approved":
+        # MTurk: "an action trying to approve an already-approved Assignment will report itself as
+        # SUCCESSFUL" (GetReviewResultsForHIT); rejecting an approved one, or approving a rejected one, fails.
+        record_action(conn, now, a.hit_id, level, "approve", target, "Succeeded", "Already approved")
+        return "Approved"
     if a.status != "Submitted":
         record_action(
             conn,

@@ -35,12 +35,15 @@ _HIT_PARAMS: dict[str, str | tuple[int, int]] = {
     "DisregardAssignmentIfKnownAnswerScoreIsLessThan": (0, 101),
     "ExtendIfHITAgreementScoreIsLessThan": (1, 100),
     "ExtendMaximumAssignments": (1, 1_000_000),
-    "ExtendMinimumTimeInSeconds": (3600, 31_536_000),
+    # The 2017 API's HIT Review Policies page: "Minimum of 60 (one minute)" (older pages said an hour).
+    "ExtendMinimumTimeInSeconds": (60, 31_536_000),
     "ApproveIfWorkerAgreementScoreIsAtLeast": (0, 101),
     "RejectIfWorkerAgreementScoreIsLessThan": (0, 101),
     "RejectReason": "text",
 }
 _REQUIRED = {KNOWN_ANSWERS: ("AnswerKey",), PLURALITY: ("QuestionIds", "QuestionAgreementThreshold")}
+# Spellings MTurk's own examples use for a parameter (its use-case pages write QuestionIDs).
+_ALIASES = {"QuestionIDs": "QuestionIds"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ def parse_policy(raw: Mapping[str, Any], level: str) -> Policy:
     values: dict[str, Any] = {}
     for parameter in raw.get("Parameters", []) or []:
         key = str(parameter.get("Key", ""))
+        key = _ALIASES.get(key, key)
         kind = table.get(key)
         if kind is None:
             raise _bad(level, f"'{key}' is not a parameter of {name}.", key)
@@ -80,6 +84,8 @@ def parse_policy(raw: Mapping[str, Any], level: str) -> Policy:
                 raise _bad(
                     level, "AnswerKey needs MapEntries: a QuestionId (Key) and its answers (Values).", key
                 )
+            if any(not str(e.get("Key") or "").strip() for e in entries):
+                raise _bad(level, "Every AnswerKey MapEntry needs a Key: the QuestionId it answers.", key)
             values[key] = {
                 str(e["Key"]): [str(v).strip() for v in e.get("Values", []) or []] for e in entries
             }
