@@ -240,6 +240,9 @@ def test_settings_rules(server: RunningServer) -> None:
         "ResponseMetadata"
     }
     assert set(client.update_notification_settings(HITTypeId=type_id, Active=False)) == {"ResponseMetadata"}
+    # "You must specify either the Notification parameter or the Active parameter" (the model).
+    with pytest.raises(ClientError, match="either the Notification parameter or the Active parameter"):
+        client.update_notification_settings(HITTypeId=type_id)
 
 
 def test_inactive_settings_send_nothing(moto: Moto, turk: RunningServer) -> None:

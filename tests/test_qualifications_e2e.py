@@ -279,3 +279,34 @@ def test_the_masters_fee_is_paid_for_requiring_masters_not_for_keeping_them_out(
     client.create_hit(**hit_args(QualificationRequirements=[requirement]))
     # 100.00 - 3 x (0.50 + 25% or 20%, half-up per assignment: 0.13 or 0.10)
     assert client.get_account_balance()["AvailableBalance"] == left
+
+
+def test_an_auto_granted_type_keeps_its_value_and_takes_no_test(server: RunningServer) -> None:
+    """UpdateQualificationType: a parameter left out leaves its attribute as it was (an AutoGrantedValue
+    of 0 too), and "a Qualification type cannot have both a specified Test parameter and an AutoGranted
+    value of true", whether AutoGranted comes with the update or was set before."""
+    client = server.client(server.requester())
+    auto = client.create_qualification_type(
+        Name="Everyone, at zero",
+        Description="d",
+        QualificationTypeStatus="Active",
+        AutoGranted=True,
+        AutoGrantedValue=0,
+    )["QualificationType"]["QualificationTypeId"]
+    updated = client.update_qualification_type(QualificationTypeId=auto, AutoGranted=True)[
+        "QualificationType"
+    ]
+    assert (updated["AutoGranted"], updated["AutoGrantedValue"]) == (True, 0)
+    with pytest.raises(ClientError) as excinfo:
+        client.update_qualification_type(
+            QualificationTypeId=auto, Test=TEST, AnswerKey=ANSWER_KEY, TestDurationInSeconds=60
+        )
+    assert "cannot be given a Test" in _error(excinfo)[1]
+    kept = client.get_qualification_type(QualificationTypeId=auto)["QualificationType"]
+    assert "Test" not in kept
+    assert (kept["AutoGranted"], kept["AutoGrantedValue"]) == (True, 0)
+    with pytest.raises(ClientError) as excinfo:
+        client.create_qualification_type(
+            Name="Never again", Description="d", QualificationTypeStatus="Active", RetryDelayInSeconds=10**15
+        )
+    assert "RetryDelayInSeconds must be from 0" in _error(excinfo)[1]

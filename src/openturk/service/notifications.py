@@ -119,6 +119,11 @@ class NotificationService:
         self, requester_id: str, hit_type_id: str, spec: NotificationSpec | None, active: bool | None
     ) -> None:
         """Replace the HIT type's specification and/or switch it on or off (MTurk's semantics)."""
+        if spec is None and active is None:
+            raise ParameterError(
+                "You must specify either the Notification parameter or the Active parameter.",
+                data={"HITTypeId": hit_type_id},
+            )
         if spec is not None:
             validate_spec(spec)
         with self._tx.write() as (conn, now):

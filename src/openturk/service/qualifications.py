@@ -35,6 +35,7 @@ from openturk.storage.schema_qualifications import (
 )
 
 MAX_NAME = 255
+MAX_RETRY_DELAY_S = 100 * 365 * 86_400
 
 
 def _check_spec(spec: TypeSpec, *, has_test: bool) -> None:
@@ -55,8 +56,9 @@ def _check_spec(spec: TypeSpec, *, has_test: bool) -> None:
             parse_answer_key(spec.answer_key, test)
     if spec.auto_granted and (spec.test is not None or has_test):
         raise ParameterError("A QualificationType with a Test cannot be AutoGranted.")
-    if spec.retry_delay_s is not None and spec.retry_delay_s < 0:
-        raise ParameterError("RetryDelayInSeconds must not be negative.")
+    if spec.retry_delay_s is not None and not 0 <= spec.retry_delay_s <= MAX_RETRY_DELAY_S:
+        # The model's Long has no bound; past a century no retry comes, and the date would not fit.
+        raise ParameterError(f"RetryDelayInSeconds must be from 0 to {MAX_RETRY_DELAY_S} (100 years).")
 
 
 class QualificationService:
@@ -144,6 +146,10 @@ class QualificationService:
             _check_spec(spec, has_test=has_test and spec.test is None)
             if spec.auto_granted and has_test:
                 raise ParameterError("A QualificationType with a Test cannot be made AutoGranted.")
+            auto = row.auto_granted if spec.auto_granted is None else spec.auto_granted
+            if spec.test is not None and auto:
+                # "This parameter cannot be specified if AutoGranted is true" (Test), stored or asked.
+                raise ParameterError("An AutoGranted QualificationType cannot be given a Test.")
             values: dict[str, Any] = {}
             if spec.description is not None:
                 values["description"] = spec.description
@@ -155,10 +161,10 @@ class QualificationService:
                 )
             if spec.retry_delay_s is not None:
                 values["retry_delay_s"] = spec.retry_delay_s
-            auto = row.auto_granted if spec.auto_granted is None else spec.auto_granted
             if spec.auto_granted is not None or spec.auto_granted_value is not None:
                 value = spec.auto_granted_value
-                value = (row.auto_granted_value or 1) if value is None else value
+                if value is None:  # unchanged when not given; 1, the default, for a newly auto-granted type
+                    value = 1 if row.auto_granted_value is None else row.auto_granted_value
                 values.update(auto_granted=auto, auto_granted_value=value if auto else None)
             if values:
                 conn.execute(
