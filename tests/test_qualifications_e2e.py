@@ -310,3 +310,36 @@ def test_an_auto_granted_type_keeps_its_value_and_takes_no_test(server: RunningS
             Name="Never again", Description="d", QualificationTypeStatus="Active", RetryDelayInSeconds=10**15
         )
     assert "RetryDelayInSeconds must be from 0" in _error(excinfo)[1]
+
+
+def test_a_rejected_request_and_a_revocation_tell_the_worker_why(server: RunningServer) -> None:
+    """RejectQualificationRequest: "The Worker who made the request can see this message";
+    DisassociateQualificationFromWorker: "The user who had the Qualification sees this message"."""
+    client = server.client(server.requester("lab"))
+    manual = client.create_qualification_type(
+        Name="Interview", Description="We look at you", QualificationTypeStatus="Active"
+    )["QualificationType"]["QualificationTypeId"]
+    asker, holder, quiet = worker(server, "asker"), worker(server, "holder"), worker(server, "quiet")
+    request = cli(server, "worker", "request-qualification", asker, manual)
+    client.reject_qualification_request(
+        QualificationRequestId=request["qualification_request_id"], Reason="Not this time."
+    )
+    client.associate_qualification_with_worker(
+        QualificationTypeId=manual, WorkerId=holder, IntegerValue=1, SendNotification=False
+    )
+    client.disassociate_qualification_from_worker(
+        QualificationTypeId=manual, WorkerId=holder, Reason="Too slow."
+    )
+    client.associate_qualification_with_worker(
+        QualificationTypeId=manual, WorkerId=quiet, IntegerValue=1, SendNotification=False
+    )
+    client.disassociate_qualification_from_worker(QualificationTypeId=manual, WorkerId=quiet)  # no reason
+    inbox = {
+        w: [(m["subject"], m["message"]) for m in cli(server, "worker", "messages", w)["messages"]]
+        for w in (asker, holder, quiet)
+    }
+    assert inbox == {
+        asker: [("Qualification request rejected: Interview", "Not this time.")],
+        holder: [("Qualification revoked: Interview", "Too slow.")],
+        quiet: [],
+    }

@@ -75,6 +75,12 @@ def _change_held(conn: Connection, type_id: str, worker_id: str, **values: Any) 
         raise QualificationDoesNotExistError(type_id, worker_id)
 
 
+def _tell(
+    conn: Connection, requester_id: str, worker_id: str, subject: str, text: str, now: datetime
+) -> None:
+    deliver_messages(conn, requester_id, [worker_id], subject[:_SUBJECT_MAX], text, now, None)
+
+
 class QualificationGrantService:
     def __init__(self, tx: MarketTransactions, tokens: PageTokens) -> None:
         self._tx = tx
@@ -105,9 +111,13 @@ class QualificationGrantService:
                 deliver_messages(conn, requester_id, [worker_id], subject, text, now, request_id)
 
     def disassociate(self, requester_id: str, type_id: str, worker_id: str, reason: str | None) -> None:
+        """Revoke it; a Reason goes to the worker ("The user who had the Qualification sees this
+        message")."""
         with self._tx.write() as (conn, now):
-            owned_type(conn, requester_id, type_id, "revoke it")
+            type_row = owned_type(conn, requester_id, type_id, "revoke it")
             _change_held(conn, type_id, worker_id, status="Revoked", revoked_at=now, reason=reason)
+            if reason:
+                _tell(conn, requester_id, worker_id, f"Qualification revoked: {type_row.name}", reason, now)
 
     def update_score(self, requester_id: str, type_id: str, worker_id: str, value: int) -> None:
         """The legacy UpdateQualificationScore: a new value for a Qualification the worker holds, without
@@ -231,10 +241,16 @@ class QualificationGrantService:
             )
 
     def reject_request(self, requester_id: str, request_id: str, reason: str | None) -> None:
+        """Reject it; a Reason goes to the worker ("The Worker who made the request can see this
+        message")."""
         with self._tx.write() as (conn, now):
-            self._pending(conn, requester_id, request_id)
+            row = self._pending(conn, requester_id, request_id)
             conn.execute(
                 update(qualification_requests)
                 .where(qualification_requests.c.id == request_id)
                 .values(status="Rejected", resolved_at=now, reason=reason)
             )
+            if reason:
+                type_row = owned_type(conn, requester_id, row.qualification_type_id, "answer its requests")
+                subject = f"Qualification request rejected: {type_row.name}"
+                _tell(conn, requester_id, row.worker_id, subject, reason, now)
