@@ -90,3 +90,14 @@ def test_ledger_audit_is_clean_after_deposits(db_url: str) -> None:
         refused = run_cli("notifications", "list", "--limit", limit, "--db", db_url, check=False)
         assert refused.returncode == 2
         assert "not a number of messages" in refused.stderr
+
+
+def test_a_worker_locale_is_an_iso_3166_code(db_url: str) -> None:
+    made = cli_json(
+        "worker", "create", "ana", "--country", "de", "--subdivision", "by", "--json", "--db", db_url
+    )
+    assert made["worker_id"].startswith("A")
+    for bad in (("--country", "usa"), ("--country", "X1"), ("--country", "US", "--subdivision", "WASH")):
+        refused = run_cli("worker", "create", "bo", *bad, "--json", "--db", db_url, check=False)
+        assert refused.returncode == 1, bad
+        assert "ISO 3166" in json.loads(refused.stdout)["error"]

@@ -27,6 +27,7 @@ from openturk import ids
 from openturk.errors import ParameterError, RequestError
 from openturk.service import qualification_values, slots
 from openturk.service.form_answers import answers_document, validate_form_answers
+from openturk.service.locales import check_locale
 from openturk.service.qualification_access import load_type
 from openturk.service.qualification_grants import grant
 from openturk.service.qualification_tests import grade, parse_answer_key
@@ -235,12 +236,10 @@ class WorkerQualificationService:
                 grant(conn, type_id, worker_id, value, now)
 
     def set_locale(self, worker_id: str, country: str | None, subdivision: str | None) -> None:
-        for label, code in (("country", country), ("subdivision", subdivision)):
-            if code is not None and not (code.isalpha() and code.isascii() and 2 <= len(code) <= 3):
-                raise ParameterError(f"'{code}' is not an ISO 3166 {label} code.")
+        country, subdivision = check_locale(country, subdivision)
         with self._tx.write() as (conn, _now):
             slots.load_worker(conn, worker_id)
-            values: dict[str, str | None] = {"subdivision": subdivision.upper() if subdivision else None}
+            values: dict[str, str | None] = {"subdivision": subdivision}
             if country is not None:
-                values["country"] = country.upper()
+                values["country"] = country
             conn.execute(update(workers).where(workers.c.id == worker_id).values(values))

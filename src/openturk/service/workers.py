@@ -14,6 +14,7 @@ from openturk import ids
 from openturk.errors import InvalidHITStateError
 from openturk.service import events, file_uploads, ledger, requirements, slots, transitions
 from openturk.service.form_answers import answers_document, validate_form_answers
+from openturk.service.locales import check_locale
 from openturk.service.questions import Question, parse_question
 from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import assignments, journal_entries, postings, workers
@@ -71,6 +72,7 @@ class WorkerService:
     def create(
         self, name: str | None = None, country: str | None = None, subdivision: str | None = None
     ) -> Worker:
+        country, subdivision = check_locale(country, subdivision)
         worker_id = ids.worker_id()
         with self._tx.db.write() as conn:
             now = self._tx.clock.now(conn)
