@@ -101,3 +101,18 @@ def test_a_worker_locale_is_an_iso_3166_code(db_url: str) -> None:
         refused = run_cli("worker", "create", "bo", *bad, "--json", "--db", db_url, check=False)
         assert refused.returncode == 1, bad
         assert "ISO 3166" in json.loads(refused.stdout)["error"]
+
+
+def test_with_json_even_a_mistyped_command_answers_one_json_object(db_url: str) -> None:
+    for argv, status in (
+        (("requester", "fund", "--json"), 2),  # arguments missing: argparse's complaint, as JSON
+        (("--json", "clock"), 2),  # a group without its action
+        (("requester", "create", "", "--json"), 1),  # a requester needs a name
+    ):
+        result = run_cli(*argv, "--db", db_url, check=False)
+        assert result.returncode == status, argv
+        assert json.loads(result.stdout)["error"], argv
+        assert "Traceback" not in result.stderr
+    # --json and --db between a group and its action work too.
+    made = cli_json("worker", "--json", "--db", db_url, "create", "zed")
+    assert str(made["worker_id"]).startswith("A")

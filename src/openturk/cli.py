@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from openturk.cli_bonus import add_bonus_commands
 from openturk.cli_notifications import add_notification_commands
@@ -30,8 +30,11 @@ class CliError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    _Parser.json_errors = "--json" in (sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
+        if _Parser.json_errors:
+            return _fail("name a command and its action (openturk --help lists them)", True, status=2)
         parser.print_help()
         return 2
     settings = Settings.from_env(db_url=getattr(args, "db", None))
@@ -67,12 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _fail(message: str, as_json: bool) -> int:
+def _fail(message: str, as_json: bool, *, status: int = 1) -> int:
     if as_json:
         print(json.dumps({"error": message}))
     else:
         print(f"openturk: {message}", file=sys.stderr)
-    return 1
+    return status
 
 
 def _human(result: dict[str, Any]) -> str:
@@ -170,9 +173,10 @@ def _ledger_export(services: Services, args: argparse.Namespace) -> dict[str, An
 # --- parser --------------------------------------------------------------------------------------
 
 
-def _common() -> argparse.ArgumentParser:
+def _common(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """--db and --json, on ``parser`` (or on a new parent parser for the commands)."""
     # SUPPRESS lets the same options appear before and after a subcommand without one erasing the other.
-    common = argparse.ArgumentParser(add_help=False)
+    common = parser if parser is not None else argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db", default=argparse.SUPPRESS, help="database URL or SQLite path (env OPENTURK_DB)"
     )
@@ -182,9 +186,22 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a mistake in a command given --json is one JSON object on stdout, as every
+    other answer of such a command is (exit status 2, as argparse's own)."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if not _Parser.json_errors:
+            super().error(message)
+        print(json.dumps({"error": f"{self.prog}: {message}"}))
+        raise SystemExit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(prog="openturk", parents=[common], description=__doc__)
+    parser = _Parser(prog="openturk", parents=[common], description=__doc__)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def leaf(group: Any, name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
@@ -226,6 +243,10 @@ def _parser() -> argparse.ArgumentParser:
     leaf(ledger, "audit", _ledger_audit, "re-add the journal and check every invariant")
     export = leaf(ledger, "export", _ledger_export, "every money movement as CSV")
     export.add_argument("--csv", metavar="FILE", help="write to FILE (default: standard output)")
+    # Between a group and its action too: `openturk worker --json accept ...`.
+    for group in commands.choices.values():
+        if "--json" not in group._option_string_actions:
+            _common(group)
     return parser
 
 

@@ -16,6 +16,7 @@ from openturk.service.uow import MarketTransactions
 from openturk.storage.schema import accounts, credentials, marketplace, requesters
 
 DEPOSITS = "deposits"
+MAX_NAME = 255  # requesters.name
 _IDENTITY_TTL_SECONDS = 10.0
 _IDENTITY_CACHE_SIZE = 10_000
 _ACCOUNT_OF = select(requesters.c.account_id).where(requesters.c.id == bindparam("id"))
@@ -74,6 +75,10 @@ class AccountService:
     def create_requester(self, name: str, *, balance_cents: int = 0) -> NewRequester:
         if balance_cents < 0:
             raise ValueError("a starting balance cannot be negative")
+        if not name.strip():
+            raise ValueError("a requester needs a name")
+        if len(name) > MAX_NAME:
+            raise ValueError(f"a requester's name can be at most {MAX_NAME} characters")
         with self._db.write() as conn:
             return self._create(conn, name, balance_cents)
 

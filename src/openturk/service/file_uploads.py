@@ -110,7 +110,7 @@ def check_text_answers(question: Question, answers: Sequence[tuple[str, str]]) -
 
 
 @dataclass(frozen=True, slots=True)
-class Accepted:
+class AcceptedFile:
     """A file part that may be kept, with the size bounds it must meet."""
 
     incoming: IncomingFile
@@ -132,7 +132,7 @@ class StagedFile:
     path: Path | None  # larger ones: in the files folder
 
 
-def check_files(store: FileStore, question: Question, files: Sequence[IncomingFile]) -> list[Accepted]:
+def check_files(store: FileStore, question: Question, files: Sequence[IncomingFile]) -> list[AcceptedFile]:
     """Which file parts a submission may keep and within which sizes: one per field, and in a
     QuestionForm only for its FileUploadAnswer questions.  Reads no bytes."""
     seen: set[str] = set()
@@ -153,11 +153,11 @@ def check_files(store: FileStore, question: Question, files: Sequence[IncomingFi
                     data={"QuestionIdentifier": incoming.field},
                 )
             low, high = bounds
-        accepted.append(Accepted(incoming, low, high))
+        accepted.append(AcceptedFile(incoming, low, high))
     return accepted
 
 
-def stage_files(store: FileStore, accepted: Sequence[Accepted]) -> list[StagedFile]:
+def stage_files(store: FileStore, accepted: Sequence[AcceptedFile]) -> list[StagedFile]:
     """Copy each file in (outside any transaction: a large copy must not hold the write lock); on
     any failure nothing of this submission is left on disk."""
     staged: list[StagedFile] = []
@@ -201,7 +201,7 @@ def discard(staged: Sequence[StagedFile]) -> None:
             item.path.unlink(missing_ok=True)
 
 
-def _stage(store: FileStore, item: Accepted) -> StagedFile:
+def _stage(store: FileStore, item: AcceptedFile) -> StagedFile:
     incoming, low, high = item.incoming, item.low, item.high
     file_id = ids.entity_id()
     digest = hashlib.sha256()
