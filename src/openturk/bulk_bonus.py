@@ -291,10 +291,13 @@ def make_plan(
             pending.append((row, token))
     if rerun and pending:
         found = _paid_before(client, {row.assignment_id for row, _ in pending})
-        for row, token in list(pending):
+        unpaid = []
+        for row, token in pending:
             if (row.worker_id, row.assignment_id, row.cents, row.reason) in found:
-                pending.remove((row, token))
                 done.append(Result(row, token, ALREADY_PAID, "", _FOUND))
+            else:
+                unpaid.append((row, token))
+        pending = unpaid
     balance = parse_cents(str(client.get_account_balance()["AvailableBalance"]))
     return Plan(tuple(pending), tuple(done), totals((r for r, _ in pending), fees), balance)
 

@@ -56,10 +56,10 @@ def parse_free_text(answer: Element, ns: str) -> FreeText:
     default = opt(kids, "DefaultText", "FreeTextAnswer")
     lines_element = opt(kids, "NumberOfLinesSuggestion", "FreeTextAnswer")
     lines = None if lines_element is None else integer(lines_element, 1, MAX_LINES)
+    default_text = None if default is None else leaf(default)
     constraints = opt(kids, "Constraints", "FreeTextAnswer")
-    found = FreeText(default_text=None if default is None else leaf(default), lines=lines)
     if constraints is None:
-        return found
+        return FreeText(default_text=default_text, lines=lines)
     rules = children(constraints, ns, _CONSTRAINTS)
     numeric = opt(rules, "IsNumeric", "Constraints")
     length = opt(rules, "Length", "Constraints")
@@ -72,7 +72,7 @@ def parse_free_text(answer: Element, ns: str) -> FreeText:
         if low is not None and high is not None and low > high:
             raise fail(f"{what} must not be larger than {what.replace('min', 'max')}.")
     return FreeText(
-        numeric is not None, min_value, max_value, min_length, max_length, formats, found.default_text, lines
+        numeric is not None, min_value, max_value, min_length, max_length, formats, default_text, lines
     )
 
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -49,6 +48,7 @@ from openturk.web.worker_pages import (
     PREVIEW_ASSIGNMENT_ID,
     error_page,
     escape,
+    form_fields,
     html_content_response,
     message_page,
     origin,
@@ -229,14 +229,13 @@ def market_routes(services: Services) -> list[Route]:
         return served
 
     async def accept(request: Request) -> Response:
-        try:
-            async with request.form() as form:
-                hit_id, worker_id = form.get("hitId"), form.get("workerId")
-        except HTTPException as exc:  # Starlette's answer to a malformed body
-            return message_page(_NOT_ACCEPTED, f"The form could not be read: {exc.detail}", 400)
-        if not isinstance(hit_id, str) or not hit_id:
+        fields = await form_fields(request, _NOT_ACCEPTED, "hitId", "workerId")
+        if isinstance(fields, Response):
+            return fields
+        hit_id = fields["hitId"]
+        if not hit_id:
             return message_page(_NOT_ACCEPTED, "The form has no hitId field.", 400)
-        who = viewer(services, request, worker_id if isinstance(worker_id, str) else None)
+        who = viewer(services, request, fields["workerId"])
         if isinstance(who, Response):
             return who
         if who.worker_id is None and who.by_session:

@@ -17,8 +17,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -26,7 +24,7 @@ from starlette.routing import Route
 from openturk.errors import OpenTurkError
 from openturk.service.services import Services
 from openturk.service.worker_sign_in import SESSION_LIFETIME_S
-from openturk.web.worker_pages import escape, message_page, render_page
+from openturk.web.worker_pages import escape, form_fields, message_page, render_page
 
 SIGN_IN_PATH = "/mturk/signin"
 SIGN_OUT_PATH = "/mturk/signout"
@@ -93,12 +91,10 @@ def sign_in_routes(services: Services) -> list[Route]:
         return render_page("Sign in", _SIGN_IN_FORM)
 
     async def sign_in_form(request: Request) -> Response:
-        try:
-            async with request.form() as form:
-                worker_id, key = _text(form, "workerId"), _text(form, "key")
-        except HTTPException as exc:  # Starlette's answer to a malformed body
-            return message_page("Not signed in", f"The form could not be read: {exc.detail}", 400)
-        return await sign_in(worker_id, key)
+        fields = await form_fields(request, "Not signed in", "workerId", "key")
+        if isinstance(fields, Response):
+            return fields
+        return await sign_in(fields["workerId"], fields["key"])
 
     async def sign_out(request: Request) -> Response:
         response = RedirectResponse(SIGN_IN_PATH, status_code=303)
@@ -111,8 +107,3 @@ def sign_in_routes(services: Services) -> list[Route]:
         (SIGN_OUT_PATH, sign_out, "POST"),
     ]
     return [Route(path, endpoint, methods=[method]) for path, endpoint, method in routes]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""

@@ -271,6 +271,16 @@ def origin() -> str:
     return _origin()
 
 
+async def form_fields(request: Request, title: str, *names: str) -> dict[str, str] | Response:
+    """The named text fields of a posted form ("" for one absent, or a file), or the error page titled
+    ``title`` for a body Starlette cannot read."""
+    try:
+        async with request.form() as form:
+            return {name: value if isinstance(value := form.get(name), str) else "" for name in names}
+    except HTTPException as exc:  # Starlette's answer to a malformed body
+        return _message(title, f"The form could not be read: {exc.detail}", 400)
+
+
 def html_content_response(task: ShownTask) -> HTMLResponse | None:
     """The HIT's HTMLContent served as MTurk serves it (see ``fill_html_content``); None if it has none."""
     content = task.question.html_content
@@ -344,12 +354,11 @@ def worker_routes(workers: WorkerService) -> list[Route]:
         return _page("Your work was submitted", body, 200, "done")
 
     async def return_task(request: Request) -> Response:
-        try:
-            async with request.form() as form:
-                assignment_id = form.get("assignmentId")
-        except HTTPException as exc:  # Starlette's answer to a malformed body
-            return _message(_NOT_RETURNED, f"The form could not be read: {exc.detail}", 400)
-        if not isinstance(assignment_id, str) or not assignment_id:
+        fields = await form_fields(request, _NOT_RETURNED, "assignmentId")
+        if isinstance(fields, Response):
+            return fields
+        assignment_id = fields["assignmentId"]
+        if not assignment_id:
             return _message(_NOT_RETURNED, "The form has no assignmentId field.", 400)
         try:
             await run_in_threadpool(workers.return_assignment, assignment_id)
