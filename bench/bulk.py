@@ -4,10 +4,10 @@ Each bonus is what ``BonusService.send`` writes: the ``bonuses`` row, its ``bonu
 two postings (requester -> worker for the bonus, requester -> fees for the fee); the accounts' cached
 totals are moved by the sums at the end, in the same transaction, so ``openturk ledger audit`` still
 balances.  Bonuses are granted one millisecond apart, before the load started, with the fee the server
-would charge.  Bonus ids are random like the server's (30 of [A-Z2-7]), so the primary-key index is
-filled in random order as in production; the paging index (hit_id, granted_at, id) in order.  The INSERT
-statements are SQLAlchemy Core's, compiled once from the tables, and run through the driver's executemany
-with plain tuples (per-row parameter processing in SQLAlchemy would double the load time).
+would charge.  A bonus is keyed by its entry's id, as the server keys it, and the paging index
+(hit_id, granted_at, entry_id) is filled in order.  The INSERT statements are SQLAlchemy Core's,
+compiled once from the tables, and run through the driver's executemany with plain tuples (per-row
+parameter processing in SQLAlchemy would double the load time).
 
 With ``fast`` (the throw-away copy only, no other connection open) the load runs with
 ``synchronous=OFF``, an in-memory rollback journal and foreign-key checks off; WAL comes back at the end.
@@ -15,7 +15,6 @@ With ``fast`` (the throw-away copy only, no other connection open) the load runs
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 import uuid
@@ -92,9 +91,9 @@ ENTRY_COLUMNS = (
     "assignment_id",
     "memo",
 )
-POSTING_COLUMNS = ("entry_id", "debit_account_id", "credit_account_id", "amount_cents")
+POSTING_COLUMNS = ("entry_id", "seq", "debit_account_id", "credit_account_id", "amount_cents")
 BONUS_COLUMNS = (
-    "id",
+    "entry_id",
     "requester_id",
     "worker_id",
     "assignment_id",
@@ -105,7 +104,6 @@ BONUS_COLUMNS = (
     "granted_at",
     "request_id",
     "unique_request_token",
-    "entry_id",
 )
 
 
@@ -120,11 +118,6 @@ def _statement(conn: Connection, table: Table, columns: tuple[str, ...]) -> str:
     if tuple(compiled.positiontup or ()) != columns:
         raise RuntimeError(f"unexpected parameter order for {table.name}: {compiled.positiontup}")
     return str(compiled)
-
-
-def _ids(count: int) -> list[str]:
-    raw = base64.b32encode(os.urandom(20 * count)).decode()
-    return [raw[i * 32 : i * 32 + 30] for i in range(count)]
 
 
 def add_bonuses(db_url: str, target: Target, count: int, fees: Fees, *, fast: bool) -> BulkResult:
@@ -155,7 +148,7 @@ def add_bonuses(db_url: str, target: Target, count: int, fees: Fees, *, fast: bo
                 entry_rows: list[tuple[Any, ...]] = []
                 posting_rows: list[tuple[Any, ...]] = []
                 bonus_rows: list[tuple[Any, ...]] = []
-                for number, bonus_id in enumerate(_ids(size), start=offset):
+                for number in range(offset, offset + size):
                     amount = 1 + number % 100
                     fee = fee_of[amount]
                     total_amount += amount
@@ -166,12 +159,12 @@ def add_bonuses(db_url: str, target: Target, count: int, fees: Fees, *, fast: bo
                     entry_rows.append(
                         (entry, "bonus", at, request_id, requester, worker, hit, assignment, REASON)
                     )
-                    posting_rows.append((entry, payer, payee, amount))
+                    posting_rows.append((entry, 1, payer, payee, amount))
                     if fee:
-                        posting_rows.append((entry, payer, fees_account, fee))
+                        posting_rows.append((entry, 2, payer, fees_account, fee))
                     bonus_rows.append(
                         (
-                            bonus_id,
+                            entry,
                             requester,
                             worker,
                             assignment,
@@ -182,7 +175,6 @@ def add_bonuses(db_url: str, target: Target, count: int, fees: Fees, *, fast: bo
                             at,
                             request_id,
                             None,
-                            entry,
                         )
                     )
                 posted += len(posting_rows)

@@ -131,7 +131,7 @@ def compute_middle(db_url: str, target: Target, total: int) -> MiddlePage:
             last = _nth_row(conn, target.hit_id, pages * PAGE)
             before = _nth_row(conn, target.hit_id, (pages - 1) * PAGE) if pages > 1 else None
         tokens = PageTokens(key)
-        scope = f"ListBonusPayments:{target.requester_id}:H:{target.hit_id}"
+        scope = f"ListBonusPayments/2:{target.requester_id}:H:{target.hit_id}"
         token = tokens.encode(scope, last)
         previous = None if before is None else tokens.encode(scope, before)
         check = services.bonuses.list_payments(target.requester_id, target.hit_id, None, previous, PAGE)
@@ -145,13 +145,13 @@ def compute_middle(db_url: str, target: Target, total: int) -> MiddlePage:
 def _nth_row(conn: Connection, hit_id: str, number: int) -> Position:
     """The ordering key of row ``number`` (1-based) of the HIT's bonuses in grant order."""
     row = conn.execute(
-        select(bonuses.c.granted_at, bonuses.c.id)
+        select(bonuses.c.granted_at, bonuses.c.entry_id)
         .where(bonuses.c.hit_id == hit_id)
-        .order_by(bonuses.c.granted_at, bonuses.c.id)
+        .order_by(bonuses.c.granted_at, bonuses.c.entry_id)
         .limit(1)
         .offset(number - 1)
     ).one()
-    return Position(to_micros(row.granted_at), row.id)
+    return Position(to_micros(row.granted_at), str(row.entry_id))
 
 
 def check_page(fixture: Fixture, port: int, hit_id: str, token: str) -> int:

@@ -75,12 +75,24 @@ def test_database_refuses_a_negative_or_one_sided_posting(services: Services) ->
     services.accounts.create_requester("lab", balance_cents=100)
     with pytest.raises(sa.exc.IntegrityError), services.db.write() as conn:
         conn.execute(
-            sa.insert(postings).values(entry_id=1, debit_account_id=1, credit_account_id=2, amount_cents=-5)
+            sa.insert(postings).values(
+                entry_id=1, seq=2, debit_account_id=1, credit_account_id=2, amount_cents=-5
+            )
         )
     with pytest.raises(sa.exc.IntegrityError), services.db.write() as conn:
         conn.execute(
-            sa.insert(postings).values(entry_id=1, debit_account_id=2, credit_account_id=2, amount_cents=5)
+            sa.insert(postings).values(
+                entry_id=1, seq=2, debit_account_id=2, credit_account_id=2, amount_cents=5
+            )
         )
+    # A posting is numbered within its entry from 1, and a number is used once.
+    for seq in (0, 1):
+        with pytest.raises(sa.exc.IntegrityError), services.db.write() as conn:
+            conn.execute(
+                sa.insert(postings).values(
+                    entry_id=1, seq=seq, debit_account_id=1, credit_account_id=2, amount_cents=5
+                )
+            )
 
 
 def test_database_refuses_an_overdraft_even_behind_the_ledgers_back(services: Services) -> None:

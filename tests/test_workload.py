@@ -113,7 +113,9 @@ def _hang_up(workload: Workload) -> Callable[[], None]:
         # The half-sent requests paid nothing: the token is still free, and a full retry pays once.
         time.sleep(0.2)
         with workload.services.db.read() as conn:
-            paid = conn.execute(select(bonuses.c.id).where(bonuses.c.unique_request_token == token)).all()
+            paid = conn.execute(
+                select(bonuses.c.entry_id).where(bonuses.c.unique_request_token == token)
+            ).all()
         assert paid == []
         try:
             answer = workload.call(

@@ -86,7 +86,7 @@ def _entries_without_postings(conn: Connection) -> list[str]:
     orphans = conn.execute(
         select(journal_entries.c.id)
         .outerjoin(postings, postings.c.entry_id == journal_entries.c.id)
-        .where(postings.c.id.is_(None))
+        .where(postings.c.entry_id.is_(None))
     ).scalars()
     return [f"journal entry {entry} has no postings" for entry in orphans]
 
@@ -137,11 +137,11 @@ def _escrow_mismatches(conn: Connection) -> list[str]:
 
 def _bonus_mismatches(conn: Connection) -> list[str]:
     """Every bonus has exactly one journal entry of kind bonus that pays exactly it (and its fee), every
-    bonus entry has its bonus row, and every remembered SendBonus token points at a bonus that exists."""
+    bonus entry has its bonus row, and every remembered SendBonus token's request paid a bonus."""
     problems: list[str] = []
     paid = (
         select(
-            bonuses.c.id,
+            bonuses.c.entry_id,
             bonuses.c.amount_cents,
             bonuses.c.fee_cents,
             journal_entries.c.kind,
@@ -151,7 +151,7 @@ def _bonus_mismatches(conn: Connection) -> list[str]:
         .join(journal_entries, journal_entries.c.id == bonuses.c.entry_id)
         .join(workers, workers.c.id == bonuses.c.worker_id)
         .outerjoin(postings, postings.c.entry_id == journal_entries.c.id)
-        .group_by(bonuses.c.id, bonuses.c.amount_cents, bonuses.c.fee_cents, journal_entries.c.kind)
+        .group_by(bonuses.c.entry_id, bonuses.c.amount_cents, bonuses.c.fee_cents, journal_entries.c.kind)
     )
     for bonus_id, amount, fee, kind, to_worker, to_fees in conn.execute(paid):
         if kind != "bonus" or (to_worker or 0) != amount or (to_fees or 0) != fee:
@@ -161,13 +161,15 @@ def _bonus_mismatches(conn: Connection) -> list[str]:
     orphans = conn.execute(
         select(journal_entries.c.id)
         .outerjoin(bonuses, bonuses.c.entry_id == journal_entries.c.id)
-        .where(journal_entries.c.kind == "bonus", bonuses.c.id.is_(None))
+        .where(journal_entries.c.kind == "bonus", bonuses.c.entry_id.is_(None))
     ).scalars()
     problems += [f"journal entry {entry} is a bonus without a bonus row" for entry in orphans]
+    # The bonus row keeps the request id of the call that paid it, which is its token's request id.
     dangling = conn.execute(
-        select(request_tokens.c.token)
-        .outerjoin(bonuses, bonuses.c.id == request_tokens.c.result_id)
-        .where(request_tokens.c.operation == "SendBonus", bonuses.c.id.is_(None))
+        select(request_tokens.c.token).where(
+            request_tokens.c.operation == "SendBonus",
+            request_tokens.c.request_id.not_in(select(bonuses.c.request_id)),
+        )
     ).scalars()
     problems += [f"request token {token!r} is remembered without its bonus" for token in dangling]
     return problems

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.engine import Connection, Row
 
-from openturk import ids
 from openturk.errors import ParameterError
 from openturk.money import format_amount
 from openturk.service import ledger, paging, slots, transitions
@@ -30,7 +29,7 @@ from openturk.storage.types import to_micros
 
 @dataclass(frozen=True, slots=True)
 class Bonus:
-    id: str
+    entry_id: int  # the journal entry that paid it: a bonus's identity
     worker_id: str
     assignment_id: str
     hit_id: str
@@ -43,7 +42,7 @@ class Bonus:
     @classmethod
     def from_row(cls, r: Row[Any]) -> Bonus:
         return cls(
-            r.id,
+            int(r.entry_id),
             r.worker_id,
             r.assignment_id,
             r.hit_id,
@@ -83,8 +82,9 @@ class BonusService:
             raise ParameterError("The Reason must not be empty: the worker receiving the bonus sees it.")
         fee = bonus_fee(self._settings.fees, amount_cents)
         with self._tx.write() as (conn, now):
-            bonus_id = ids.entity_id()
-            self._tx.claim_token(conn, now, requester_id, token, "SendBonus", request_id, bonus_id)
+            # First, so a repeat is told so whatever else has changed since; the bonus row keeps this
+            # request id, which is how the token and its bonus are matched (the audit does).
+            self._tx.claim_token(conn, now, requester_id, token, "SendBonus", request_id)
             # Submitted, approved or rejected, on one of the caller's HITs; anything else does not exist.
             # Not locked: no change it can undergo meanwhile (approval, rejection, its override) makes
             # it one a bonus may not go to, and on one busy assignment the lock would queue the calls.
@@ -113,7 +113,7 @@ class BonusService:
                 ),
             )
             bonus = Bonus(
-                bonus_id,
+                entry,
                 worker_id,
                 assignment_id,
                 assignment.hit_id,
@@ -126,7 +126,7 @@ class BonusService:
             _NEW_BONUS.execute(
                 conn,
                 {
-                    "id": bonus.id,
+                    "entry_id": entry,
                     "requester_id": requester_id,
                     "worker_id": worker_id,
                     "assignment_id": assignment_id,
@@ -137,7 +137,6 @@ class BonusService:
                     "granted_at": now,
                     "request_id": request_id,
                     "unique_request_token": token,
-                    "entry_id": entry,
                 },
             )
             return bonus
@@ -150,24 +149,24 @@ class BonusService:
         next_token: str | None,
         max_results: int | None,
     ) -> Page[Bonus]:
-        """In grant order; keyset paging on (granted_at, id), indexed per HIT and per assignment."""
+        """In grant order; keyset paging on (granted_at, entry_id), indexed per HIT and per assignment."""
         where, scope = self._filter(requester_id, hit_id, assignment_id)
         after = self._tokens.decode(scope, next_token)
         query = (
             select(bonuses)
             .where(where)
-            .order_by(bonuses.c.granted_at, bonuses.c.id)
+            .order_by(bonuses.c.granted_at, bonuses.c.entry_id)
             .limit(page_size(max_results))
         )
         if after is not None:
-            query = query.where(paging.after(bonuses.c.granted_at, bonuses.c.id, after))
+            query = query.where(paging.after(bonuses.c.granted_at, bonuses.c.entry_id, after))
         with self._tx.read() as (conn, _now):
             self._check_owner(conn, requester_id, hit_id, assignment_id)
             items = tuple(Bonus.from_row(r) for r in conn.execute(query))
         if not items:
             return Page(items, None)
-        last = items[-1]
-        return Page(items, self._tokens.encode(scope, Position(to_micros(last.granted_at), last.id)))
+        last = Position(to_micros(items[-1].granted_at), str(items[-1].entry_id))
+        return Page(items, self._tokens.encode(scope, last))
 
     def count(self, requester_id: str, hit_id: str | None, assignment_id: str | None) -> int:
         where, _scope = self._filter(requester_id, hit_id, assignment_id)
@@ -184,12 +183,12 @@ class BonusService:
             if hit_id is not None:  # both: the assignment's bonuses if it is that HIT's, else none
                 return and_(
                     where, bonuses.c.hit_id == hit_id
-                ), f"ListBonusPayments:{requester_id}:AH:{assignment_id}:{hit_id}"
-            return where, f"ListBonusPayments:{requester_id}:A:{assignment_id}"
+                ), f"ListBonusPayments/2:{requester_id}:AH:{assignment_id}:{hit_id}"
+            return where, f"ListBonusPayments/2:{requester_id}:A:{assignment_id}"
         if hit_id is not None:
             return (
                 and_(bonuses.c.hit_id == hit_id, bonuses.c.requester_id == requester_id),
-                f"ListBonusPayments:{requester_id}:H:{hit_id}",
+                f"ListBonusPayments/2:{requester_id}:H:{hit_id}",
             )
         raise ParameterError("Either the HITId parameter or the AssignmentId parameter must be specified.")
 

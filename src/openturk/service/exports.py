@@ -49,7 +49,7 @@ def movements(db: Database) -> Iterator[dict[str, str]]:
         .join(postings, postings.c.entry_id == journal_entries.c.id)
         .join(debit, debit.c.id == postings.c.debit_account_id)
         .join(credit, credit.c.id == postings.c.credit_account_id)
-        .order_by(journal_entries.c.id, postings.c.id)
+        .order_by(journal_entries.c.id, postings.c.seq)
     )
     with db.read() as conn:
         for row in conn.execute(query.execution_options(yield_per=1000)):

@@ -144,11 +144,12 @@ def post(
         [
             {
                 "entry_id": entry_id,
+                "seq": seq,
                 "debit_account_id": p.debit_account,
                 "credit_account_id": p.credit_account,
                 "amount_cents": p.cents,
             }
-            for p in entries
+            for seq, p in enumerate(entries, start=1)
         ],
     )
     return int(entry_id)
@@ -159,7 +160,7 @@ _NEW_ENTRY = Prepared(
     .values(binds(c.name for c in journal_entries.columns if not c.primary_key))
     .returning(journal_entries.c.id)
 )
-_NEW_POSTING = Prepared(insert(postings).values(binds(c.name for c in postings.columns if not c.primary_key)))
+_NEW_POSTING = Prepared(insert(postings).values(binds(c.name for c in postings.columns)))
 
 
 def _moves(count: int) -> Prepared:

@@ -84,7 +84,7 @@ class NumberedPages:
             raise ParameterError(
                 "Either the HITId parameter or the AssignmentId parameter must be specified."
             )
-        query = select(bonuses).where(where).order_by(bonuses.c.granted_at, bonuses.c.id)
+        query = select(bonuses).where(where).order_by(bonuses.c.granted_at, bonuses.c.entry_id)
         with self._tx.read() as (conn, _now):
             # Another requester's HIT or assignment answers as if it did not exist.
             if assignment_id is not None:

@@ -59,11 +59,7 @@ class PageTokens:
             if not isinstance(micros, int) or not isinstance(last_id, str):
                 raise ValueError("bad payload")
         except ValueError:
-            raise ParameterError(
-                "The NextToken is not valid for this request. Use the NextToken returned by the previous "
-                "call with the same parameters.",
-                data={"NextToken": token},
-            ) from None
+            raise _invalid(token) from None
         return Position(micros, last_id)
 
     def _sign(self, scope: str, payload: bytes) -> bytes:
@@ -84,9 +80,23 @@ class Page(Sequence[T]):
 
 def after(time_column: Column[Any], id_column: Column[Any], position: Position) -> ColumnElement[bool]:
     """Rows strictly after ``position`` in (time, id) order, as a row-value comparison so the database
-    seeks straight to it on the (filter, time, id) index instead of scanning from the first row."""
+    seeks straight to it on the (filter, time, id) index instead of scanning from the first row.  An
+    integer id (a bonus's entry) travels in the token as its digits."""
     at = bindparam(None, from_micros(position.micros), type_=time_column.type)
-    return tuple_(time_column, id_column) > tuple_(at, bindparam(None, position.id, type_=id_column.type))
+    last: Any = position.id
+    if id_column.type.python_type is int:
+        if not last.isdigit():  # signed by us, so never; but an int() error must not become a 500
+            raise _invalid(last)
+        last = int(last)
+    return tuple_(time_column, id_column) > tuple_(at, bindparam(None, last, type_=id_column.type))
+
+
+def _invalid(token: str) -> ParameterError:
+    return ParameterError(
+        "The NextToken is not valid for this request. Use the NextToken returned by the previous "
+        "call with the same parameters.",
+        data={"NextToken": token},
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,17 +100,21 @@ journal_entries = Table(
     Column("memo", Text, nullable=True),
 )
 
+# Keyed by (entry, its n-th posting) and, on SQLite, stored in that key's order (WITHOUT ROWID): a
+# movement's postings are found by its entry without an index of their own to write (migration 0007).
 postings = Table(
     "postings",
     metadata,
-    Column("id", BigIntId, primary_key=True, autoincrement=True),
-    Column("entry_id", BigIntId, ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("entry_id", BigIntId, ForeignKey("journal_entries.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
     # Not indexed (migration 0006): only the audit reads postings by the account debited, all of them.
     Column("debit_account_id", BigIntId, ForeignKey("accounts.id"), nullable=False),
     Column("credit_account_id", BigIntId, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("amount_cents", BigInteger, nullable=False),
     CheckConstraint("amount_cents > 0", name="positive_amount"),
     CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
+    CheckConstraint("seq > 0", name="seq_positive"),
+    sqlite_with_rowid=False,
 )
 
 # --- HITs, assignments and workers (migration 0002) ----------------------------------------------
@@ -233,16 +237,20 @@ request_tokens = Table(
     Column("request_id", String(64), nullable=False),
     Column("created_at", UtcTimestamp, nullable=False),
     Column("expires_at", UtcTimestamp, nullable=False),
-    # What the first call created (a HIT id, a bonus id), so a repeat can point at it.
+    # What the first call created (a HIT id), so a repeat can point at it.
     Column("result_id", String(64), nullable=True),
+    # Stored in key order on SQLite: a claim writes one b-tree, not a row plus its key's index.
+    sqlite_with_rowid=False,
 )
 
 # --- Bonuses (migration 0003) -----------------------------------------------------------------------
 
+# A bonus is known by its journal entry (exactly one entry per bonus, never one entry for two): the
+# entry's id is the bonus's key, so the row needs no key or unique index of its own (migration 0007).
 bonuses = Table(
     "bonuses",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("entry_id", BigIntId, ForeignKey("journal_entries.id"), primary_key=True, autoincrement=False),
     Column("requester_id", String(32), ForeignKey("requesters.id"), nullable=False),
     Column("worker_id", String(64), ForeignKey("workers.id"), nullable=False),
     Column("assignment_id", String(64), ForeignKey("assignments.id"), nullable=False),
@@ -253,13 +261,16 @@ bonuses = Table(
     Column("granted_at", UtcTimestamp, nullable=False),
     Column("request_id", String(64), nullable=False),
     Column("unique_request_token", String(64), nullable=True),
-    # Exactly one journal entry per bonus, and never one entry for two bonuses.
-    Column("entry_id", BigIntId, ForeignKey("journal_entries.id"), nullable=False, unique=True),
     CheckConstraint("amount_cents > 0 AND fee_cents >= 0", name="positive_amount"),
 )
 # Keyset paging of ListBonusPayments by HIT or by assignment, in grant order.
-Index("ix_bonuses_hit_id_granted_at_id", bonuses.c.hit_id, bonuses.c.granted_at, bonuses.c.id)
-Index("ix_bonuses_assignment_id_granted_at_id", bonuses.c.assignment_id, bonuses.c.granted_at, bonuses.c.id)
+Index("ix_bonuses_hit_id_granted_at_entry_id", bonuses.c.hit_id, bonuses.c.granted_at, bonuses.c.entry_id)
+Index(
+    "ix_bonuses_assignment_id_granted_at_entry_id",
+    bonuses.c.assignment_id,
+    bonuses.c.granted_at,
+    bonuses.c.entry_id,
+)
 
 # Later areas keep their tables in their own modules on this same metadata; importing them here makes
 # `metadata` complete wherever the schema is imported (Alembic's comparison, create_all in tests).
