@@ -13,10 +13,11 @@ from alembic.runtime.migration import MigrationContext
 from openturk.errors import InsufficientFundsError
 from openturk.service import ledger
 from openturk.service.audit import run_audit
+from openturk.service.records import HitSpec, HitTypeSpec
 from openturk.service.services import Services, open_services
 from openturk.settings import Settings
 from openturk.storage import migrate
-from openturk.storage.schema import accounts, metadata, postings
+from openturk.storage.schema import accounts, bonuses, metadata, postings
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -117,6 +118,28 @@ def test_audit_catches_a_cached_total_without_postings(services: Services) -> No
     assert not report.ok
     assert any("postings add up to" in p for p in report.problems)
     assert any("were deposited" in p for p in report.problems)
+
+
+def test_audit_catches_a_bonus_row_gone_behind_the_ledgers_back(services: Services) -> None:
+    lab = services.accounts.create_requester("lab", balance_cents=1_000).requester.id
+    question = (
+        '<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
+        '2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://tasks.example.org/a</ExternalURL>'
+        "<FrameHeight>600</FrameHeight></ExternalQuestion>"
+    )
+    hit = services.hits.create_hit(
+        lab, HitTypeSpec("t", "d", 10, 3600), HitSpec(question, 3600), request_id="h"
+    )
+    worker = services.workers.create("w").id
+    assignment = services.workers.accept(hit.id, worker).assignment_id
+    services.workers.submit(assignment, [("answer", "done")])
+    paid = services.bonuses.send(lab, worker, assignment, 25, "thanks", "tok-1", request_id="req-1")
+    assert run_audit(services.db).ok
+    with services.db.write() as conn:
+        conn.execute(sa.delete(bonuses).where(bonuses.c.entry_id == paid.entry_id))
+    problems = run_audit(services.db).problems
+    assert f"journal entry {paid.entry_id} is a bonus without a bonus row" in problems
+    assert "request token 'tok-1' is remembered without its bonus" in problems
 
 
 def test_first_requester_is_created_once(services: Services) -> None:

@@ -178,6 +178,8 @@ class BonusService:
     def _filter(
         requester_id: str, hit_id: str | None, assignment_id: str | None
     ) -> tuple[ColumnElement[bool], str]:
+        # "/2": since migration 0007 a page ends on an entry id, so a NextToken from before it (which
+        # ended on a bonus id) no longer verifies and is refused as invalid rather than misread.
         if assignment_id is not None:
             where = and_(bonuses.c.assignment_id == assignment_id, bonuses.c.requester_id == requester_id)
             if hit_id is not None:  # both: the assignment's bonuses if it is that HIT's, else none

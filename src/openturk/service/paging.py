@@ -86,16 +86,16 @@ def after(time_column: Column[Any], id_column: Column[Any], position: Position) 
     last: Any = position.id
     if id_column.type.python_type is int:
         if not last.isdigit():  # signed by us, so never; but an int() error must not become a 500
-            raise _invalid(last)
+            raise _invalid(None)
         last = int(last)
     return tuple_(time_column, id_column) > tuple_(at, bindparam(None, last, type_=id_column.type))
 
 
-def _invalid(token: str) -> ParameterError:
+def _invalid(token: str | None) -> ParameterError:
     return ParameterError(
         "The NextToken is not valid for this request. Use the NextToken returned by the previous "
         "call with the same parameters.",
-        data={"NextToken": token},
+        data={"NextToken": token} if token is not None else None,
     )
 
 
