@@ -18,6 +18,7 @@ from openturk.service.services import Services, open_services
 from openturk.settings import Settings
 from openturk.storage import migrate
 from openturk.storage.schema import accounts, bonuses, metadata, postings
+from tests.hit_support import EXTERNAL
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -122,13 +123,8 @@ def test_audit_catches_a_cached_total_without_postings(services: Services) -> No
 
 def test_audit_catches_a_bonus_row_gone_behind_the_ledgers_back(services: Services) -> None:
     lab = services.accounts.create_requester("lab", balance_cents=1_000).requester.id
-    question = (
-        '<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/'
-        '2006-07-14/ExternalQuestion.xsd"><ExternalURL>https://tasks.example.org/a</ExternalURL>'
-        "<FrameHeight>600</FrameHeight></ExternalQuestion>"
-    )
     hit = services.hits.create_hit(
-        lab, HitTypeSpec("t", "d", 10, 3600), HitSpec(question, 3600), request_id="h"
+        lab, HitTypeSpec("t", "d", 10, 3600), HitSpec(EXTERNAL, 3600), request_id="h"
     )
     worker = services.workers.create("w").id
     assignment = services.workers.accept(hit.id, worker).assignment_id

@@ -22,12 +22,7 @@ from openturk.service.services import Services, open_services
 from openturk.settings import Settings
 from openturk.storage import migrate
 from openturk.storage.db import Database
-
-EXTERNAL = (
-    '<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2006-07-14/'
-    'ExternalQuestion.xsd"><ExternalURL>https://tasks.example.org/m</ExternalURL>'
-    "<FrameHeight>600</FrameHeight></ExternalQuestion>"
-)
+from tests.hit_support import EXTERNAL
 
 
 @pytest.fixture

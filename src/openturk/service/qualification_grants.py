@@ -76,9 +76,16 @@ def _change_held(conn: Connection, type_id: str, worker_id: str, **values: Any) 
 
 
 def _tell(
-    conn: Connection, requester_id: str, worker_id: str, subject: str, text: str, now: datetime
+    conn: Connection,
+    requester_id: str,
+    worker_id: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    request_id: str | None = None,
 ) -> None:
-    deliver_messages(conn, requester_id, [worker_id], subject[:_SUBJECT_MAX], text, now, None)
+    """A message in the worker's inbox from the requester, its subject cut to fit."""
+    deliver_messages(conn, requester_id, [worker_id], subject[:_SUBJECT_MAX], text, now, request_id)
 
 
 class QualificationGrantService:
@@ -107,8 +114,8 @@ class QualificationGrantService:
             grant(conn, type_id, worker_id, score, now)
             if notify:
                 text = f'You have been granted the Qualification "{type_row.name}" with a score of {score}.'
-                subject = f"Qualification granted: {type_row.name}"[:_SUBJECT_MAX]
-                deliver_messages(conn, requester_id, [worker_id], subject, text, now, request_id)
+                subject = f"Qualification granted: {type_row.name}"
+                _tell(conn, requester_id, worker_id, subject, text, now, request_id)
 
     def disassociate(self, requester_id: str, type_id: str, worker_id: str, reason: str | None) -> None:
         """Revoke it; a Reason goes to the worker ("The user who had the Qualification sees this
